@@ -36,7 +36,8 @@ const (
 	// OrderDueDate: earliest due date (most days past due) first, then
 	// explicit priority.
 	OrderDueDate Order = "due_date"
-	// OrderFIFO: import order only.
+	// OrderFIFO: no ranking; debts due in the same second are taken in
+	// debt id order.
 	OrderFIFO Order = "fifo"
 )
 
@@ -75,8 +76,9 @@ func (r Rules) Rule(o Outcome) RetryRule {
 	return DefaultRetry()[o]
 }
 
-// FirstAttempt is when a new debt first becomes due: the start (UTC) of the
-// day RemindBefore ahead of its due date.
+// FirstAttempt is when a new debt first becomes due: RemindBefore ahead of
+// its due date (DueDate is midnight UTC of the due day, so with whole-day
+// RemindBefore this is midnight UTC of the first reminder day).
 func (r Rules) FirstAttempt(d Debt) time.Time {
 	return d.DueDate.Add(-r.RemindBefore)
 }
@@ -85,8 +87,14 @@ func (r Rules) FirstAttempt(d Debt) time.Time {
 // ended at end. attempts is the number of attempts including this one.
 func (r Rules) Next(d Debt, attempts int, o Outcome, end time.Time) Schedule {
 	rule := r.Rule(o)
-	if rule.Action == RetryStop {
+	switch rule.Action {
+	case RetryLater, RetryNextPhone:
+	case RetryStop:
 		return Schedule{Finish: true, FinishReason: "outcome " + string(o)}
+	default:
+		// An unknown outcome or action must never become an immediate
+		// redial loop.
+		return Schedule{Finish: true, FinishReason: fmt.Sprintf("no retry rule for outcome %q", o)}
 	}
 	if r.MaxAttempts > 0 && attempts >= r.MaxAttempts {
 		return Schedule{Finish: true, FinishReason: fmt.Sprintf("max attempts (%d) reached", r.MaxAttempts)}
