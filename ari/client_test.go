@@ -274,10 +274,14 @@ func TestReconnectEmitsDisconnectedThenConnectedWithSnapshot(t *testing.T) {
 			{"id": live + ";2", "state": "Up"},
 			{"id": agent, "state": "Up"},
 			{"id": "1796314212.36", "state": "Ringing"},
+			// Another duecall process's call on the same Asterisk: same
+			// id shape, another application. Never ours to resync.
+			{"id": dialer.NewID(dialer.KindDebtor), "state": "Up", "foreign-app": true},
 		},
 		[]map[string]any{
 			{"id": bridge, "bridge_type": "mixing", "channels": []string{live, agent, "1796314212.37"}},
 			{"id": "someone-elses", "bridge_type": "mixing", "channels": []string{}},
+			{"id": dialer.NewID(dialer.KindBridge), "bridge_type": "mixing", "channels": []string{}, "foreign-app": true},
 		},
 	)
 	ws.drop()

@@ -101,6 +101,26 @@ func newUnstartedFakeARI(t *testing.T) *fakeARI {
 		defer f.mu.Unlock()
 		writeJSON(w, http.StatusOK, orEmpty(f.bridges))
 	})
+	// Like Asterisk, the application lists the channels and bridges it is
+	// subscribed to; entries named "foreign-app" belong to another one.
+	route("GET /ari/applications/{name}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if r.PathValue("name") != f.app {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Application not found"})
+			return
+		}
+		ids := func(list []map[string]any) []string {
+			out := []string{}
+			for _, m := range list {
+				if id, _ := m["id"].(string); id != "" && m["foreign-app"] == nil {
+					out = append(out, id)
+				}
+			}
+			return out
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"name": f.app, "channel_ids": ids(f.channels), "bridge_ids": ids(f.bridges)})
+	})
 	route("GET /ari/asterisk/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"ping": "pong"})
 	})

@@ -342,6 +342,20 @@ func (c *Client) Play(ctx context.Context, channelID, playbackID, media string) 
 // Snapshot implements dialer.Telephony: GET /channels and GET /bridges,
 // keeping only dialer ids (see isOurID). Bridges list only our channels.
 func (c *Client) Snapshot(ctx context.Context) (dialer.Snapshot, error) {
+	// Only what belongs to our application: another duecall process on the
+	// same Asterisk (with its own application) has channels with ids of
+	// the same shape, and the dialer hangs up "orphans" it finds here.
+	var app ari.ApplicationData
+	if err := c.do(ctx, http.MethodGet, "/applications/"+url.PathEscape(c.opts.Application), nil, nil, &app); err != nil {
+		return dialer.Snapshot{}, fmt.Errorf("snapshot: application %s: %w", c.opts.Application, err)
+	}
+	mine := make(map[string]bool, len(app.ChannelIDs)+len(app.BridgeIDs))
+	for _, id := range app.ChannelIDs {
+		mine[id] = true
+	}
+	for _, id := range app.BridgeIDs {
+		mine[id] = true
+	}
 	var chans []wireChannel
 	if err := c.do(ctx, http.MethodGet, "/channels", nil, nil, &chans); err != nil {
 		return dialer.Snapshot{}, fmt.Errorf("snapshot: %w", err)
@@ -352,12 +366,12 @@ func (c *Client) Snapshot(ctx context.Context) (dialer.Snapshot, error) {
 	}
 	var s dialer.Snapshot
 	for _, ch := range chans {
-		if isOurID(ch.ID) {
+		if isOurID(ch.ID) && mine[ch.ID] {
 			s.Channels = append(s.Channels, dialer.ChannelInfo{ID: ch.ID, State: ch.State})
 		}
 	}
 	for _, b := range bridges {
-		if !isOurID(b.ID) {
+		if !isOurID(b.ID) || !mine[b.ID] {
 			continue
 		}
 		bi := dialer.BridgeInfo{ID: b.ID}
