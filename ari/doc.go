@@ -68,6 +68,20 @@
 // fails with dialer.ErrDisconnected, because Asterisk answers and drops a
 // call whose application has no WebSocket.
 //
+// # Why not the ari/v5 native client's REST and WebSocket code
+//
+// client/native falls short of what a dialer needs: its Connect blocks until
+// Asterisk is up; its WebSocket reader sends a nil event (a panic) for an
+// event type it does not know and its bus silently drops events when a
+// subscriber's buffer of 100 is full; its REST calls take no context and its
+// http.Client has no timeout (a hung Asterisk hangs the caller); and its
+// RequestError drops Asterisk's error text. So this package uses ari/v5's
+// types (ari.OriginateRequest, ari.ChannelData, ari.BridgeData,
+// ari.ApplicationData, ari.PlaybackData, ari.Events, the event structs) over
+// its own net/http and WebSocket code, and routes the library's log15
+// output into zap. The unmodified native client is exercised against the
+// simulator in ari/pbxsim's tests.
+//
 // # REST
 //
 // REST calls use net/http with a per-call timeout (Options.RequestTimeout)
