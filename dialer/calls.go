@@ -128,7 +128,7 @@ func (e *Engine) placeCall(rt *campaignRT, h *heldLease) {
 	debt := h.lease.Debt
 	now := e.now()
 	phone := debt.Phone()
-	log := rt.log.With(zap.String("debt_id", debt.ID))
+	log := childLogger(rt.log, zap.String("debt_id", debt.ID))
 	if phone == "" {
 		log.Warn("claimed debt has no phone number left; finishing it")
 		e.recordWithoutCall(rt, h, phone, campaign.OutcomeFailed, "no phone number to dial",
@@ -147,7 +147,7 @@ func (e *Engine) placeCall(rt *campaignRT, h *heldLease) {
 		id: e.opts.NewID(KindDebtor), camp: rt, held: h, phone: phone, st: callState{Phase: phDialing},
 		placedAt: now, originating: true, pslot: -1,
 	}
-	c.log = log.With(zap.String("call_id", c.id))
+	c.log = childLogger(log, zap.String("call_id", c.id))
 	e.calls[c.id] = c
 	rt.addCall(c)
 	rt.placed++
@@ -221,9 +221,9 @@ func (e *Engine) step(c *call, in callInput) {
 	c.st = s
 	if r := s.routable(); r != wasRoutable {
 		if r {
-			e.routable++
+			e.routable = append(e.routable, c)
 		} else {
-			e.routable--
+			e.routable = removeCall(e.routable, c)
 		}
 	}
 	c.lastInput = in.Kind
@@ -433,18 +433,11 @@ func (e *Engine) finishCall(c *call) {
 // route connects answered debtors (oldest answer first) to the ready agent
 // of their campaign who has waited longest.
 func (e *Engine) route() {
-	if e.routable == 0 {
+	if len(e.routable) == 0 {
 		return
 	}
-	var waiting []*call
-	for _, c := range e.calls {
-		if c.st.Phase == phWaiting && c.st.Stasis {
-			waiting = append(waiting, c)
-		}
-	}
-	if len(waiting) == 0 {
-		return
-	}
+	waiting := append(e.routeScratch[:0], e.routable...)
+	defer func() { clear(waiting); e.routeScratch = waiting[:0] }()
 	sort.Slice(waiting, func(i, j int) bool {
 		if !waiting[i].answeredAt.Equal(waiting[j].answeredAt) {
 			return waiting[i].answeredAt.Before(waiting[j].answeredAt)

@@ -9,7 +9,15 @@
 // blocking I/O (which runs in worker goroutines the engine owns) arrive on
 // channels. A slow REST call or a store outage never stalls event handling.
 // Time comes only from the injected Clock, so a simulation can drive the
-// same code on a virtual clock.
+// same code on a virtual clock: with Options.Synchronous the engine runs
+// without goroutines (Start, Pump, Stop), its I/O completing inline, which
+// is how package sim runs a whole day of the production engine in a second.
+//
+// Each campaign's pacer (package pacing, selected by Campaign.Pacing) is
+// asked how many calls to place whenever something changes, or on its own
+// dial loop; the engine feeds it samples and finished attempts when it asks
+// for them, and counts the campaign's abandon rate over a rolling window
+// (Status).
 //
 // Each debtor call follows a pure state machine (next, in callstate.go);
 // agents log in over a nailed-up channel that sits in the agent's own mixing

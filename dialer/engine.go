@@ -43,20 +43,21 @@ type Engine struct {
 
 	// Everything below is owned by the loop goroutine.
 
-	campaigns  map[string]*campaignRT
-	campList   []*campaignRT
-	agents     map[string]*agent
-	agentList  []*agent
-	calls      map[string]*call     // by channel id (= attempt id)
-	agentChans map[string]*agent    // agent channel id -> agent (current channels only)
-	bridges    map[string]*agent    // agent bridge id -> agent (current bridges only)
-	playbacks  map[string]*call     // playback id -> call
-	retired    map[string]time.Time // ids whose late events are expected and ignored
-	retiredQ   []retiredID          // retired ids in the order they were retired
-	retiredQ0  int                  // first live entry of retiredQ
-	routable   int                  // calls answered, in the application, with no agent yet
-	leases     map[string]*heldLease
-	writes     writeQueue
+	campaigns    map[string]*campaignRT
+	campList     []*campaignRT
+	agents       map[string]*agent
+	agentList    []*agent
+	calls        map[string]*call     // by channel id (= attempt id)
+	agentChans   map[string]*agent    // agent channel id -> agent (current channels only)
+	bridges      map[string]*agent    // agent bridge id -> agent (current bridges only)
+	playbacks    map[string]*call     // playback id -> call
+	retired      map[string]time.Time // ids whose late events are expected and ignored
+	retiredQ     []retiredID          // retired ids in the order they were retired
+	retiredQ0    int                  // first live entry of retiredQ
+	routable     []*call              // calls answered, in the application, with no agent yet
+	routeScratch []*call
+	leases       map[string]*heldLease
+	writes       writeQueue
 	// dispositions waiting for their attempt to be written, by attempt id.
 	waitingDispositions map[string][]disposition
 

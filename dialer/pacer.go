@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/dialer/pacing"
@@ -35,7 +36,9 @@ type campaignRT struct {
 	agentsBy []*agent
 	stCalls  []pacing.Call
 	callsBy  []*call
+	counts   pacing.Counts // of stAgents and stCalls
 	scratch  []pacing.Call // claims and calls, while claims are in flight
+	scratchC pacing.Counts
 
 	// The pacer and the optional interfaces it implements.
 	dialEvery time.Duration // > 0: Lines only on the pacer's dial loop
@@ -128,6 +131,9 @@ func (rt *campaignRT) stats(now time.Time) pacing.Stats {
 
 // agentChanged updates the agent's entry in the pacing snapshot.
 func (rt *campaignRT) agentChanged(a *agent) {
+	if i := a.pslot; i >= 0 {
+		rt.counts.Agents[rt.stAgents[i].State]--
+	}
 	if a.state == AgentLoggedOut {
 		if i := a.pslot; i >= 0 {
 			last := len(rt.stAgents) - 1
@@ -145,13 +151,15 @@ func (rt *campaignRT) agentChanged(a *agent) {
 		rt.agentsBy = append(rt.agentsBy, a)
 	}
 	rt.stAgents[a.pslot] = pacing.Agent{ID: a.cfg.ID, State: a.state, Since: a.since}
+	rt.counts.Agents[a.state]++
 }
 
 // addCall adds a new call to the pacing snapshot.
 func (rt *campaignRT) addCall(c *call) {
 	c.pslot = len(rt.stCalls)
-	rt.stCalls = append(rt.stCalls, pacing.Call{})
+	rt.stCalls = append(rt.stCalls, pacing.Call{Phase: c.st.Phase.pacingPhase()})
 	rt.callsBy = append(rt.callsBy, c)
+	rt.counts.Calls[c.st.Phase.pacingPhase()]++
 	rt.callChanged(c)
 }
 
@@ -160,8 +168,10 @@ func (rt *campaignRT) callChanged(c *call) {
 	if c.pslot < 0 {
 		return
 	}
-	rt.stCalls[c.pslot] = pacing.Call{Phase: c.st.Phase.pacingPhase(), PlacedAt: c.placedAt,
-		RingingAt: c.ringingAt, AnsweredAt: c.answeredAt}
+	ph := c.st.Phase.pacingPhase()
+	rt.counts.Calls[rt.stCalls[c.pslot].Phase]--
+	rt.counts.Calls[ph]++
+	rt.stCalls[c.pslot] = pacing.Call{Phase: ph, PlacedAt: c.placedAt, RingingAt: c.ringingAt, AnsweredAt: c.answeredAt}
 }
 
 // removeCall takes a call out of the pacing snapshot.
@@ -170,12 +180,25 @@ func (rt *campaignRT) removeCall(c *call) {
 	if i < 0 {
 		return
 	}
+	rt.counts.Calls[rt.stCalls[i].Phase]--
 	last := len(rt.stCalls) - 1
 	rt.stCalls[i], rt.callsBy[i] = rt.stCalls[last], rt.callsBy[last]
 	rt.callsBy[i].pslot = i
 	rt.stCalls, rt.callsBy[last] = rt.stCalls[:last], nil
 	rt.callsBy = rt.callsBy[:last]
 	c.pslot = -1
+}
+
+// removeCall removes c from cs (order kept).
+func removeCall(cs []*call, c *call) []*call {
+	for i, x := range cs {
+		if x == c {
+			copy(cs[i:], cs[i+1:])
+			cs[len(cs)-1] = nil
+			return cs[:len(cs)-1]
+		}
+	}
+	return cs
 }
 
 // routable reports whether a call can be given an agent now.
@@ -217,9 +240,12 @@ func (e *Engine) pacingState(rt *campaignRT, now time.Time) pacing.State {
 	st := pacing.State{
 		Now: now, CampaignID: rt.cfg.ID, MaxLines: rt.cfg.MaxLines,
 		AbandonAfter: rt.cfg.AbandonAfter, WrapUp: rt.cfg.WrapUp, Stats: rt.stats(now),
-		Agents: rt.stAgents, Calls: rt.stCalls,
+		Agents: rt.stAgents, Calls: rt.stCalls, Counts: &rt.counts,
 	}
 	if rt.claiming > 0 {
+		rt.scratchC = rt.counts
+		rt.scratchC.Calls[pacing.CallClaiming] += rt.claiming
+		st.Counts = &rt.scratchC
 		cs := rt.scratch[:0]
 		for range rt.claiming {
 			cs = append(cs, pacing.Call{Phase: pacing.CallClaiming, PlacedAt: now})
@@ -283,4 +309,13 @@ func (e *Engine) pacingReport(rt *campaignRT) pacing.Report {
 		r.DialLevel = float64(lines) / float64(working)
 	}
 	return r
+}
+
+// childLogger is l.With(fields...), or l itself when l logs nothing at all
+// (zap.NewNop): a call's logger is made for every call.
+func childLogger(l *zap.Logger, fields ...zap.Field) *zap.Logger {
+	if !l.Core().Enabled(zapcore.FatalLevel) {
+		return l
+	}
+	return l.With(fields...)
 }

@@ -24,7 +24,6 @@ const (
 // backoff until it succeeds or the engine gives up at shutdown.
 type writeJob struct {
 	kind     jobKind
-	desc     string
 	held     *heldLease // jobComplete
 	attempt  campaign.Attempt
 	sched    campaign.Schedule
@@ -37,6 +36,20 @@ type writeJob struct {
 	delay    time.Duration
 	inFlight bool
 	timer    Timer
+}
+
+// desc describes the write for logs (built only when logged).
+func (j *writeJob) desc() string {
+	switch j.kind {
+	case jobComplete:
+		a := j.attempt
+		return fmt.Sprintf("attempt %s (campaign %s, debt %s, outcome %s)", a.ID, a.CampaignID, a.DebtID, a.Outcome)
+	case jobAgentTime:
+		return fmt.Sprintf("agent %s %s time %.1fs (campaign %s)", j.agentID, j.ts, j.seconds, j.attempt.CampaignID)
+	default:
+		d := j.disp
+		return fmt.Sprintf("disposition %s of attempt %s by agent %s", d.code, d.attemptID, d.agentID)
+	}
 }
 
 // writeQueue holds the writes not yet done (loop-owned).
@@ -58,19 +71,17 @@ func (q *writeQueue) pendingAttempt(id string) *writeJob {
 
 // complete queues Store.Complete of an attempt.
 func (q *writeQueue) complete(h *heldLease, a campaign.Attempt, s campaign.Schedule) {
-	q.add(&writeJob{kind: jobComplete, held: h, attempt: a, sched: s,
-		desc: fmt.Sprintf("attempt %s (campaign %s, debt %s, outcome %s)", a.ID, a.CampaignID, a.DebtID, a.Outcome)})
+	q.add(&writeJob{kind: jobComplete, held: h, attempt: a, sched: s})
 }
 
 // agentTime queues Store.AddAgentTime.
 func (q *writeQueue) agentTime(campaignID, agentID string, ts campaign.AgentTimeState, at time.Time, secs float64) {
 	q.add(&writeJob{kind: jobAgentTime, attempt: campaign.Attempt{CampaignID: campaignID}, agentID: agentID, ts: ts,
-		at: at, seconds: secs, desc: fmt.Sprintf("agent %s %s time %.1fs (campaign %s)", agentID, ts, secs, campaignID)})
+		at: at, seconds: secs})
 }
 
 func (q *writeQueue) disposition(d disposition) {
-	q.add(&writeJob{kind: jobDisposition, disp: d,
-		desc: fmt.Sprintf("disposition %s of attempt %s by agent %s", d.code, d.attemptID, d.agentID)})
+	q.add(&writeJob{kind: jobDisposition, disp: d})
 }
 
 func (q *writeQueue) add(j *writeJob) {
@@ -122,7 +133,7 @@ func (q *writeQueue) done(j *writeJob, err error) {
 	}
 	if err == nil {
 		if j.tries > 1 {
-			e.log.Info("store write succeeded after retries", zap.String("write", j.desc), zap.Int("tries", j.tries))
+			e.log.Info("store write succeeded after retries", zap.String("write", j.desc()), zap.Int("tries", j.tries))
 		}
 		q.remove(j)
 		if j.kind == jobComplete {
@@ -135,7 +146,7 @@ func (q *writeQueue) done(j *writeJob, err error) {
 		return
 	}
 	if errors.Is(err, campaign.ErrInvalid) || (j.kind == jobDisposition && errors.Is(err, campaign.ErrNotFound)) {
-		e.log.Error("store rejected a write; dropping it", zap.String("write", j.desc), zap.Error(err))
+		e.log.Error("store rejected a write; dropping it", zap.String("write", j.desc()), zap.Error(err))
 		q.remove(j)
 		if j.kind == jobComplete {
 			delete(e.leases, leaseKey(j.held.lease))
@@ -145,10 +156,10 @@ func (q *writeQueue) done(j *writeJob, err error) {
 	}
 	j.delay = backoff(j.delay)
 	if j.tries == 1 {
-		e.log.Warn("store write failed; retrying with backoff until it succeeds", zap.String("write", j.desc),
+		e.log.Warn("store write failed; retrying with backoff until it succeeds", zap.String("write", j.desc()),
 			zap.Error(err), zap.Duration("retry_in", j.delay))
 	} else {
-		e.log.Debug("store write failed again", zap.String("write", j.desc), zap.Error(err), zap.Duration("retry_in", j.delay))
+		e.log.Debug("store write failed again", zap.String("write", j.desc()), zap.Error(err), zap.Duration("retry_in", j.delay))
 	}
 	if e.flushed {
 		return // giving up; giveUp logged it
@@ -173,7 +184,7 @@ func (q *writeQueue) has(j *writeJob) bool {
 // giveUp logs every write that could not be done, at the shutdown deadline.
 func (q *writeQueue) giveUp() {
 	for _, j := range q.jobs {
-		fields := []zap.Field{zap.String("write", j.desc), zap.Int("tries", j.tries)}
+		fields := []zap.Field{zap.String("write", j.desc()), zap.Int("tries", j.tries)}
 		if j.kind == jobComplete {
 			a := j.attempt
 			fields = append(fields, zap.String("attempt_id", a.ID), zap.String("campaign_id", a.CampaignID),

@@ -172,10 +172,23 @@ type State struct {
 	Agents       []Agent // logged-in agents (never AgentLoggedOut)
 	Calls        []Call  // calls in progress, claims included
 	Stats        Stats
+	// Counts, when set, are the agents in each state and the calls in each
+	// phase of Agents and Calls (the dialer keeps them up to date as things
+	// change); AgentsIn, CallsIn and Pending read them instead of scanning.
+	Counts *Counts
+}
+
+// Counts are the agents per state and the calls per phase of a State.
+type Counts struct {
+	Agents [int(AgentPaused) + 1]int // by AgentState
+	Calls  [int(CallEnding) + 1]int  // by CallPhase
 }
 
 // AgentsIn counts the agents in state s.
 func (st State) AgentsIn(s AgentState) int {
+	if st.Counts != nil && s >= 0 && int(s) < len(st.Counts.Agents) {
+		return st.Counts.Agents[s]
+	}
 	n := 0
 	for _, a := range st.Agents {
 		if a.State == s {
@@ -187,6 +200,9 @@ func (st State) AgentsIn(s AgentState) int {
 
 // CallsIn counts the calls in phase p.
 func (st State) CallsIn(p CallPhase) int {
+	if st.Counts != nil && p >= 0 && int(p) < len(st.Counts.Calls) {
+		return st.Counts.Calls[p]
+	}
 	n := 0
 	for _, c := range st.Calls {
 		if c.Phase == p {
@@ -199,6 +215,9 @@ func (st State) CallsIn(p CallPhase) int {
 // Pending counts the calls that will want an agent if answered and have
 // none yet: claiming, dialing, ringing, or answered and waiting.
 func (st State) Pending() int {
+	if c := st.Counts; c != nil {
+		return c.Calls[CallClaiming] + c.Calls[CallDialing] + c.Calls[CallRinging] + c.Calls[CallWaiting]
+	}
 	n := 0
 	for _, c := range st.Calls {
 		switch c.Phase {

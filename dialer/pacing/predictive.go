@@ -6,81 +6,96 @@ import (
 	"time"
 )
 
-// Predictive tuning. The controller constants were chosen with the
-// discrete-event simulation (package sim); see docs/BENCHMARKS.md.
+// Predictive tuning. The values were chosen with the discrete-event
+// simulation of package sim (see docs/BENCHMARKS.md); the controller's
+// margins hold the whole-day abandon rate at or under the target in every
+// scenario and seed there.
 const (
 	// predMinDials and predMinTalks: until the campaign has this many
-	// resolved dials and finished conversations, dial progressively.
+	// resolved dials (answered ones included) and finished conversations,
+	// dial progressively.
 	predMinDials = 40
-	predMinTalks = 8
+	predMinTalks = 10
+	// predEvalEvery: the model is evaluated at most this often; in between
+	// (and always) the pacer places at least what Progressive would. The
+	// dialer asks at least every poll interval (250 ms by default).
+	predEvalEvery = 200 * time.Millisecond
 	// predRebuildEvery: the learned distributions are refreshed at most
 	// this often.
 	predRebuildEvery = 5 * time.Second
-	// predExactMax: with up to this many uncertain agents and calls, the
+	// predExactMax: with up to this many busy agents and ringing calls the
 	// distribution of free agents is computed exactly (Poisson-binomial);
 	// above it a normal approximation is used.
 	predExactMax = 48
-	// predAimShare: the controller aims at this share of the abandon
-	// target, a margin for the noise of the last hours of the window.
-	predAimShare = 0.88
-	// predThetaBase, predGain, predSurplusMin/Max: the threshold on a new
-	// call's chance of finding no agent is
-	// predThetaBase·target·exp(predGain·surplus), where surplus is the
-	// number of abandons the window can still take at the aim (clamped).
-	predThetaBase  = 1.0
-	predGain       = 0.15
-	predSurplusMin = -12.0
-	predSurplusMax = 6.0
 	// predMaxPerAgent caps the calls in progress per working agent.
-	predMaxPerAgent = 8
-	// predEvalEvery: the model is evaluated at most this often; in between
-	// (and always) the pacer places at least what Progressive would.
-	predEvalEvery = 200 * time.Millisecond
-)
+	predMaxPerAgent = 4
 
-// Tuning is a temporary experiment hook (to be removed).
-var Tuning = struct {
-	AimShare, ThetaBase, Gain, SurplusMin, SurplusMax float64
-	NoBackoff                                         bool
-	Variant                                           int
-}{predAimShare, predThetaBase, predGain, predSurplusMin, predSurplusMax, false, 0}
+	// The controller. A new call may be placed while its chance of finding
+	// no agent is at most
+	//
+	//	predThetaBase · target · exp(predGain·surplus + predHourGain·min(0, hourSlack))
+	//
+	// where surplus = predAim·target·answered − abandoned over the window
+	// (clamped to [predSurplusMin, predSurplusMax]): the abandons the
+	// window can still take at the aim, an integral controller that holds
+	// the window's rate at the aim; and hourSlack = target·answered −
+	// abandoned over the last hour, which damps bursts.
+	predAim        = 0.85
+	predThetaBase  = 0.6
+	predGain       = 0.2
+	predHourGain   = 0.5
+	predSurplusMin = -12.0
+	predSurplusMax = 12.0
+
+	// Back-off: when the window's abandon rate reaches predNearShare of the
+	// target, the pacer dials progressively until it is below again. It
+	// applies once the window holds predNearAbandons/target answered calls
+	// (200 at 3 %): before that one abandon moves the rate by half a point
+	// or more, and the controller alone holds the budget.
+	predNearShare    = 0.95
+	predNearAbandons = 6.0
+)
 
 // predQuantiles are the answer-delay quantiles a new call is evaluated at
 // (equal weights).
 var predQuantiles = [...]float64{1.0 / 6, 3.0 / 6, 5.0 / 6}
 
 // Predictive is duecall's predictive pacer. It learns online, from every
-// finished attempt, the campaign's answer probability (recent, with an
-// hour-of-day history), how long answered calls ring before the answer,
-// how long unanswered ones take to fail, and how long conversations last.
-// At each decision it looks at every busy agent (how long they have talked
-// or wrapped up: one 170 s into a typical 180 s call is about to be free)
-// and every call on the way (how long it has rung: one still ringing at
-// 19 s of a 20 s timeout will likely not be answered), and computes, for a
-// new call answered after a typical delay, the chance that no agent is free
-// within the abandon delay. It places calls while that chance stays under a
-// threshold; a controller moves the threshold to hold the abandon rate of
-// the rolling window at the target (Config.MaxAbandonRate) with a margin,
-// and the pacer backs off to progressive while the window's rate is at the
-// limit. It never places fewer calls than Progressive would.
+// finished attempt and from the calls in progress, the campaign's answer
+// probability (recent, with an hour-of-day history), how long answered
+// calls ring before the answer and unanswered ones before they fail (with
+// the calls still ringing as censored observations), and how long
+// conversations last (with the conversations in progress as censored
+// observations). At each decision it looks at every agent (how long a busy
+// one has talked: one 170 s into a typical 180 s call is about to be free;
+// how much wrap-up is left) and every call on the way (how long it has
+// rung: one still ringing at 19 s of a 20 s timeout will likely not be
+// answered), and computes, for a new call answered after a typical delay,
+// the chance that no agent is free for it within the abandon delay, given
+// the calls that will be answered before it. It places calls while that
+// chance stays under a threshold that an integral controller moves to hold
+// the window's abandon rate (Config.MaxAbandonRate over
+// Config.AbandonWindow, which the dialer counts) under the target with a
+// margin, damped by the last hour's rate; it backs off to progressive while
+// the window's rate is near the limit, and never places fewer calls than
+// Progressive would. Create it with New (ModePredictive).
 type Predictive struct {
 	target float64
 	answer *rateEst
-	ring   *durDist // placement → answer (answered calls)
-	fail   *durDist // placement → end (unanswered calls)
-	talk   *durDist // bridged → end
+	res    *resolveDist // placement → answer, or → end of unanswered calls
+	talk   *durDist     // bridged → end
+	hour   *Window      // the last hour's answered and abandoned calls
 
-	resolved, talks   int64
-	lastBuild         time.Time
-	lastEval          time.Time
-	dbgEvals, dbgBack int
-	dbgFirst, dbgLast time.Time
+	resolved, talks int64
+	lastBuild       time.Time
+	lastEval        time.Time
 
 	// Scratch, reused between decisions.
 	busy, busyS  []float64 // agents on call: elapsed talk, survival at it
 	wrapLeft     []float64 // agents in wrap-up: seconds left
 	pendAge      []float64 // calls not answered yet: age
-	pendF, pendD []float64 // ring CDF at the age, and P(still pending)
+	ansDelay     []float64 // calls answered, not recorded yet: answer delay
+	pendF, pendD []float64 // per pending call: answer-delay CDF at its age, P(still pending)
 	pmfA, pmfB   []float64
 	cdfs         [len(predQuantiles)][]float64
 
@@ -100,9 +115,9 @@ func NewPredictive(cfg Config) *Predictive {
 	return &Predictive{
 		target: cfg.MaxAbandonRate,
 		answer: newRateEst(400),
-		ring:   newDurDist(0.5, 600, 10, 20),
-		fail:   newDurDist(0.5, 600, 15, 20),
+		res:    newResolveDist(0.5, 600, 10, 15, 20),
 		talk:   newDurDist(2, 1800, 180, 30),
+		hour:   NewWindow(time.Hour),
 		report: Report{Mode: ModePredictive, DialLevel: 1, Note: "warming up"},
 	}
 }
@@ -114,12 +129,14 @@ func (p *Predictive) Record(r Result) {
 	}
 	p.resolved++
 	p.answer.add(r.PlacedAt.Hour(), r.Answered())
-	if r.Answered() {
+	switch {
+	case r.Answered():
+		p.hour.Add(r.EndedAt, r.Abandoned())
 		if !r.AnsweredAt.IsZero() {
-			p.ring.add(r.AnsweredAt.Sub(r.PlacedAt).Seconds())
+			p.res.add(r.AnsweredAt.Sub(r.PlacedAt).Seconds(), true)
 		}
-	} else {
-		p.fail.add(r.EndedAt.Sub(r.PlacedAt).Seconds())
+	default:
+		p.res.add(r.EndedAt.Sub(r.PlacedAt).Seconds(), false)
 	}
 	if r.Bridged() {
 		p.talks++
@@ -133,44 +150,57 @@ func (p *Predictive) Report() Report { return p.report }
 // Lines implements Pacer.
 func (p *Predictive) Lines(st State) int {
 	now := st.Now
-	ready, waiting, busy, wrapping, pending := 0, 0, 0, 0, 0
-	for i := range st.Agents {
-		switch st.Agents[i].State {
-		case AgentReady:
-			ready++
-		case AgentOnCall:
-			busy++
-		case AgentWrapUp:
-			wrapping++
-		}
-	}
-	for i := range st.Calls {
-		switch st.Calls[i].Phase {
-		case CallClaiming, CallDialing, CallRinging:
-			pending++
-		case CallWaiting:
-			waiting++
-		}
-	}
+	ready, busy, wrapping := st.AgentsIn(AgentReady), st.AgentsIn(AgentOnCall), st.AgentsIn(AgentWrapUp)
+	waiting := st.CallsIn(CallWaiting)
+	pending := st.Pending() - waiting
 	free := st.FreeLines()
 	base := max(min(ready-pending-waiting, free), 0) // progressive
 	working := ready + busy + wrapping
-	if working == 0 || (!p.lastEval.IsZero() && now.Sub(p.lastEval) < predEvalEvery) {
+	if working == 0 || (!p.lastEval.IsZero() && now.Sub(p.lastEval) < predEvalEvery && !now.Before(p.lastEval)) {
 		return base
 	}
 	p.lastEval = now
-	nowNs := now.UnixNano()
+	p.observe(st)
+	p.rebuild(now)
+	level := func(n int) float64 { return float64(len(st.Calls)+n) / float64(working) }
+	if p.resolved+int64(len(p.ansDelay)) < predMinDials || p.talks < predMinTalks {
+		p.report = Report{Mode: ModePredictive, DialLevel: level(base),
+			Note: fmt.Sprintf("warming up: progressive until %d dials and %d conversations", predMinDials, predMinTalks)}
+		return base
+	}
+	w := st.Stats.Window
+	if p.nearLimit(w) {
+		p.report = Report{Mode: ModePredictive, DialLevel: level(base),
+			Note: fmt.Sprintf("backed off to progressive: %d abandoned of %d answered in the window (%.2f%%), limit %.2f%%",
+				w.Abandoned, w.Answered, w.Rate()*100, p.target*100)}
+		return base
+	}
+	pAns := p.answer.rate(now.Hour(), float64(len(p.ansDelay)))
+	if pAns <= 0 {
+		p.report = Report{Mode: ModePredictive, DialLevel: level(base), Note: "no answer yet: progressive"}
+		return base
+	}
+	theta := p.threshold(w, p.hour.Counts(now))
+	limit := min(free, predMaxPerAgent*working-len(st.Calls))
+	n := base
+	if n < limit {
+		n = p.search(base, limit, theta, pAns, ready, waiting, st.WrapUp.Seconds(), st.AbandonAfter.Seconds())
+	}
+	p.report = Report{Mode: ModePredictive, DialLevel: level(n)}
+	return n
+}
+
+// observe collects the elapsed times the model needs from the state.
+func (p *Predictive) observe(st State) {
+	nowNs := st.Now.UnixNano()
 	secs := func(t time.Time) float64 { return max(float64(nowNs-t.UnixNano())/1e9, 0) }
 	wrap := st.WrapUp.Seconds()
-	p.busy, p.wrapLeft, p.pendAge = p.busy[:0], p.wrapLeft[:0], p.pendAge[:0]
-	exposure := 0.0
+	p.busy, p.wrapLeft, p.pendAge, p.ansDelay = p.busy[:0], p.wrapLeft[:0], p.pendAge[:0], p.ansDelay[:0]
 	for i := range st.Agents {
 		a := &st.Agents[i]
 		switch a.State {
 		case AgentOnCall:
-			e := secs(a.Since)
-			p.busy = append(p.busy, e)
-			exposure += e
+			p.busy = append(p.busy, secs(a.Since))
 		case AgentWrapUp:
 			p.wrapLeft = append(p.wrapLeft, max(wrap-secs(a.Since), 0))
 		}
@@ -179,85 +209,39 @@ func (p *Predictive) Lines(st State) int {
 		switch c := &st.Calls[i]; c.Phase {
 		case CallClaiming, CallDialing, CallRinging:
 			p.pendAge = append(p.pendAge, secs(c.PlacedAt))
+		default:
+			if !c.AnsweredAt.IsZero() {
+				p.ansDelay = append(p.ansDelay, max(c.AnsweredAt.Sub(c.PlacedAt).Seconds(), 0))
+			}
 		}
 	}
-	p.rebuild(now, exposure)
-	level := func(n int) float64 { return float64(len(st.Calls)+n) / float64(working) }
-	if p.resolved < predMinDials || p.talks < predMinTalks {
-		p.report = Report{Mode: ModePredictive, DialLevel: level(base),
-			Note: fmt.Sprintf("warming up: progressive until %d dials and %d conversations", predMinDials, predMinTalks)}
-		return base
-	}
-	w := st.Stats.Window
-	p.dbgEvals++
-	if !Tuning.NoBackoff && p.nearLimit(w) {
-		p.dbgBack++
-		if p.dbgFirst.IsZero() {
-			p.dbgFirst = now
-		}
-		p.dbgLast = now
-		p.report = Report{Mode: ModePredictive, DialLevel: level(base),
-			Note: fmt.Sprintf("backed off to progressive: %d abandoned of %d answered in the window, limit %.1f%%",
-				w.Abandoned, w.Answered, p.target*100)}
-		return base
-	}
-	pAns := p.answer.rate(now.Hour())
-	if pAns <= 0 {
-		p.report = Report{Mode: ModePredictive, DialLevel: level(base), Note: "no answers yet: progressive"}
-		return base
-	}
-	theta := p.threshold(w)
-	limit := min(free, predMaxPerAgent*working-len(st.Calls))
-	n := base
-	if n < limit {
-		n = p.search(base, limit, theta, pAns, ready, waiting, wrap, st.AbandonAfter.Seconds())
-	}
-	p.report = Report{Mode: ModePredictive, DialLevel: level(n), Note: fmt.Sprintf("dbg back %d/%d first %s last %s theta %.4f", p.dbgBack, p.dbgEvals, p.dbgFirst.Format("15:04"), p.dbgLast.Format("15:04"), theta)}
-	return n
 }
 
+// nearLimit reports whether the window's abandon rate is near the target.
 func (p *Predictive) nearLimit(w WindowCounts) bool {
-	switch Tuning.Variant {
-	case 1:
-		return w.Answered >= 50 && float64(w.Abandoned) >= 0.95*p.target*float64(w.Answered)
-	case 2:
-		return w.Answered >= 50 && float64(w.Abandoned) >= p.target*float64(w.Answered)
-	case 3:
-		return float64(w.Abandoned)+1 > p.target*float64(w.Answered) && w.Answered >= 100
-	case 4:
-		return w.Abandoned > 0 && float64(w.Abandoned) >= p.target*float64(w.Answered)
-	}
-	return float64(w.Abandoned)+1 > p.target*float64(w.Answered)
+	return float64(w.Answered) >= predNearAbandons/p.target &&
+		float64(w.Abandoned) >= predNearShare*p.target*float64(w.Answered)
 }
 
 // threshold is the controller: the highest chance of finding no agent a new
 // call may have.
-func (p *Predictive) threshold(w WindowCounts) float64 {
-	if Tuning.Variant == 4 {
-		slack := p.target*float64(w.Answered) - float64(w.Abandoned) - Tuning.AimShare
-		x := min(max(Tuning.Gain*slack, Tuning.SurplusMin), Tuning.SurplusMax)
-		return Tuning.ThetaBase * p.target * math.Exp(x)
+func (p *Predictive) threshold(w, h WindowCounts) float64 {
+	surplus := predAim*p.target*float64(w.Answered) - float64(w.Abandoned)
+	x := predGain * min(max(surplus, predSurplusMin), predSurplusMax)
+	if hs := p.target*float64(h.Answered) - float64(h.Abandoned); hs < 0 {
+		x += predHourGain * max(hs, predSurplusMin)
 	}
-	surplus := Tuning.AimShare*p.target*float64(w.Answered) - float64(w.Abandoned)
-	surplus = min(max(surplus, Tuning.SurplusMin), Tuning.SurplusMax)
-	return Tuning.ThetaBase * p.target * math.Exp(Tuning.Gain*surplus)
+	return predThetaBase * p.target * math.Exp(x)
 }
 
 // rebuild refreshes the learned distributions when due.
-func (p *Predictive) rebuild(now time.Time, talkExposure float64) {
-	if !p.lastBuild.IsZero() && now.Sub(p.lastBuild) < predRebuildEvery {
+func (p *Predictive) rebuild(now time.Time) {
+	if !p.lastBuild.IsZero() && now.Sub(p.lastBuild) < predRebuildEvery && !now.Before(p.lastBuild) {
 		return
 	}
 	p.lastBuild = now
-	if p.ring.fresh > 0 {
-		p.ring.rebuild(0)
-	}
-	if p.fail.fresh > 0 {
-		p.fail.rebuild(0)
-	}
-	if p.talk.fresh > 0 || p.talks < predMinTalks {
-		p.talk.rebuild(talkExposure)
-	}
+	p.res.rebuild(p.pendAge, p.ansDelay)
+	p.talk.rebuild(p.busy)
 }
 
 // search returns the number of calls to place, from base (placed whatever
@@ -271,9 +255,9 @@ func (p *Predictive) search(base, limit int, theta, pAns float64, ready, waiting
 	}
 	p.pendF, p.pendD = p.pendF[:0], p.pendD[:0]
 	for _, a := range p.pendAge {
-		f := p.ring.cdfAt(a)
+		f := p.res.liveCDF(a)
 		p.pendF = append(p.pendF, f)
-		p.pendD = append(p.pendD, pAns*(1-f)+(1-pAns)*p.fail.surv(a))
+		p.pendD = append(p.pendD, pAns*(1-f)+(1-pAns)*p.res.otherSurv(a))
 	}
 	exact := len(p.busy)+len(p.pendAge) <= predExactMax
 	type horizon struct {
@@ -283,7 +267,7 @@ func (p *Predictive) search(base, limit int, theta, pAns float64, ready, waiting
 	}
 	var hs [len(predQuantiles)]horizon
 	for m, u := range predQuantiles {
-		r := p.ring.quantile(u)
+		r := p.res.liveQuantile(u)
 		tau := r + patience
 		h := &hs[m]
 		h.u = u
@@ -377,16 +361,7 @@ func (p *Predictive) search(base, limit int, theta, pAns float64, ready, waiting
 
 // freeProb is the chance that an agent who has talked e seconds (talk
 // survival se at e) is free within h seconds of talk time.
-func (p *Predictive) freeProb(e, se, h float64) float64 {
-	if h <= 0 {
-		return 0
-	}
-	if se <= 1e-9 {
-		return -math.Expm1(-h / p.talk.mean)
-	}
-	q := 1 - p.talk.surv(e+h)/se
-	return min(max(q, 0), 1)
-}
+func (p *Predictive) freeProb(e, se, h float64) float64 { return p.talk.condDoneFrom(e, se, h) }
 
 // answerProb is the chance that the i-th pending call (age a) is answered
 // within the next r seconds.
@@ -395,7 +370,7 @@ func (p *Predictive) answerProb(a float64, i int, r, pAns float64) float64 {
 	if den <= 1e-12 {
 		return 0
 	}
-	q := pAns * (p.ring.cdfAt(a+r) - p.pendF[i]) / den
+	q := pAns * (p.res.liveCDF(a+r) - p.pendF[i]) / den
 	return min(max(q, 0), 1)
 }
 
