@@ -18,6 +18,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/duecall/duecall/dialer/pacing"
 	"os"
 	"slices"
 	"strings"
@@ -35,6 +36,9 @@ type Config struct {
 	Dialer    Dialer     `yaml:"dialer"`
 	Agents    []Agent    `yaml:"agents"`
 	Campaigns []Campaign `yaml:"campaigns"`
+	// Compliance configures the compliance audit trail; each campaign has
+	// its own rules (Campaign.Compliance).
+	Compliance Compliance `yaml:"compliance"`
 }
 
 // Redis says how to reach the Redis server that holds the campaign queues.
@@ -144,6 +148,9 @@ type Campaign struct {
 	// keep campaign.DefaultRetry.
 	Retry  map[campaign.Outcome]RetryRule `yaml:"retry"`
 	Pacing Pacing                         `yaml:"pacing"`
+	// Compliance are the debt-collection rules checked when a debt is
+	// claimed: a preset (default vn) and overrides.
+	Compliance CampaignCompliance `yaml:"compliance"`
 }
 
 // RetryRule is what happens to a debt after one outcome.
@@ -153,17 +160,45 @@ type RetryRule struct {
 	Delay time.Duration `yaml:"delay"`
 }
 
-// Pacing chooses how many calls a campaign places.
+// Pacing chooses how many calls a campaign places (see dialer/pacing and
+// docs/BENCHMARKS.md).
 type Pacing struct {
+	// Mode is progressive, power, adaptive or predictive.
 	Mode string `yaml:"mode"`
+	// Ratio is power's lines per ready agent (1..10).
+	Ratio float64 `yaml:"ratio"`
+	// MaxAbandonRate is the share of answered calls that may be abandoned
+	// over AbandonWindow (predictive holds it; adaptive's drop limit).
+	MaxAbandonRate float64 `yaml:"max_abandon_rate"`
+	// AbandonWindow is the rolling window of the abandon rate.
+	AbandonWindow time.Duration `yaml:"abandon_window"`
+	// Adaptive tunes the adaptive (VICIdial) pacer.
+	Adaptive AdaptivePacing `yaml:"adaptive"`
 }
 
-// Pacing modes.
-const (
-	// PacingProgressive places one call per free agent, so an answered
-	// debtor almost never waits (the only mode for now).
-	PacingProgressive = "progressive"
-)
+// AdaptivePacing holds VICIdial's adaptive settings.
+type AdaptivePacing struct {
+	DLDiffTarget     float64 `yaml:"dl_diff_target"`     // -20..20
+	Intensity        float64 `yaml:"intensity"`          // -40..40
+	MaxLevel         float64 `yaml:"max_level"`          // 1..10
+	DropMode         string  `yaml:"drop_mode"`          // hard, average, tapered
+	LatestServerTime string  `yaml:"latest_server_time"` // HHMM
+}
+
+// PacingConfig converts the settings to the pacer's.
+func (p Pacing) PacingConfig() pacing.Config {
+	return pacing.Config{
+		Mode: pacing.Mode(p.Mode), Ratio: p.Ratio, MaxAbandonRate: p.MaxAbandonRate, AbandonWindow: p.AbandonWindow,
+		Adaptive: pacing.AdaptiveConfig{
+			DLDiffTarget: p.Adaptive.DLDiffTarget, Intensity: p.Adaptive.Intensity, MaxLevel: p.Adaptive.MaxLevel,
+			DropMode: pacing.DropMode(p.Adaptive.DropMode), LatestServerTime: p.Adaptive.LatestServerTime,
+		},
+	}
+}
+
+// PacingProgressive is the default pacing mode: one call per free agent,
+// so an answered debtor almost never waits.
+const PacingProgressive = "progressive"
 
 // Defaults and limits.
 const (
@@ -222,9 +257,10 @@ func defaults() *Config {
 			Formats:        DefaultFormats,
 			RequestTimeout: DefaultRequestTimeout,
 		},
-		HTTP:   HTTP{Listen: DefaultHTTPListen},
-		Log:    Log{Level: "info", Format: "console"},
-		Dialer: Dialer{OwnerID: defaultOwnerID(), LeaseTTL: DefaultLeaseTTL, DefaultRegion: DefaultRegion},
+		HTTP:       HTTP{Listen: DefaultHTTPListen},
+		Log:        Log{Level: "info", Format: "console"},
+		Dialer:     Dialer{OwnerID: defaultOwnerID(), LeaseTTL: DefaultLeaseTTL, DefaultRegion: DefaultRegion},
+		Compliance: Compliance{Audit: ComplianceAudit{MaxEntries: DefaultAuditMaxEntries, MaxAge: DefaultAuditMaxAge}},
 	}
 }
 
@@ -245,7 +281,10 @@ func DefaultCampaign() Campaign {
 		AbandonSound:     DefaultAbandonSound,
 		Order:            DefaultOrder,
 		Retry:            retry,
-		Pacing:           Pacing{Mode: PacingProgressive},
+		Pacing: Pacing{Mode: PacingProgressive, Ratio: pacing.DefaultRatio, MaxAbandonRate: pacing.DefaultMaxAbandonRate,
+			AbandonWindow: pacing.DefaultAbandonWindow, Adaptive: AdaptivePacing{MaxLevel: pacing.DefaultMaxLevel,
+				DropMode: string(pacing.DropHard), LatestServerTime: pacing.DefaultLatestServerTime}},
+		Compliance: CampaignCompliance{Preset: DefaultCompliancePreset},
 	}
 }
 
@@ -378,6 +417,7 @@ func (c *Config) clone() *Config {
 	out.Agents = slices.Clone(c.Agents)
 	out.Campaigns = slices.Clone(c.Campaigns)
 	for i := range out.Campaigns {
+		out.Campaigns[i].Compliance = c.Campaigns[i].Compliance.clone()
 		if c.Campaigns[i].Retry != nil {
 			m := make(map[campaign.Outcome]RetryRule, len(c.Campaigns[i].Retry))
 			for k, v := range c.Campaigns[i].Retry {

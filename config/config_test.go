@@ -504,7 +504,12 @@ func TestBadValues(t *testing.T) {
 		{"retry action", campaignWith("    retry:\n      busy: {action: later}\n"), nil, "campaigns[0].retry.busy.action", []string{`"later" is not an action`}},
 		{"retry needs delay", campaignWith("    retry:\n      invalid_number: {action: retry}\n"), nil, "campaigns[0].retry.invalid_number.delay", []string{"needs a positive delay"}},
 		{"retry negative delay", campaignWith("    retry:\n      busy: {action: next_phone, delay: -1m}\n"), nil, "campaigns[0].retry.busy.delay", []string{"negative"}},
-		{"pacing", campaignWith("    pacing:\n      mode: predictive\n"), nil, "campaigns[0].pacing.mode", []string{`"predictive" is not a pacing mode; expected one of progressive`}},
+		{"pacing mode", campaignWith("    pacing:\n      mode: turbo\n"), nil, "campaigns[0].pacing.mode", []string{`"turbo" is not a pacing mode; expected one of progressive, power, adaptive, predictive`}},
+		{"pacing ratio", campaignWith("    pacing:\n      mode: power\n      ratio: 0.5\n"), nil, "campaigns[0].pacing.ratio", []string{"between 1 and 10"}},
+		{"pacing ratio not a number", campaignWith("    pacing:\n      ratio: two\n"), nil, "campaigns[0].pacing.ratio", []string{"is not a number"}},
+		{"pacing abandon rate", campaignWith("    pacing:\n      max_abandon_rate: 3\n"), nil, "campaigns[0].pacing.max_abandon_rate", []string{"fraction"}},
+		{"pacing adaptive intensity", campaignWith("    pacing:\n      adaptive:\n        intensity: 99\n"), nil, "campaigns[0].pacing.adaptive.intensity", []string{"between -40 and 40"}},
+		{"pacing adaptive drop mode", campaignWith("    pacing:\n      adaptive:\n        drop_mode: soft\n"), nil, "campaigns[0].pacing.adaptive.drop_mode", []string{"hard, average, tapered"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -351,6 +352,8 @@ func (d *decoder) clean(path string, v any, t reflect.Type) (any, bool) {
 		return d.str(path, v)
 	case reflect.Int:
 		return d.integer(path, v)
+	case reflect.Float64:
+		return d.float(path, v)
 	case reflect.Bool:
 		return d.boolean(path, v)
 	}
@@ -489,6 +492,35 @@ func (d *decoder) integer(path string, v any) (any, bool) {
 	return n, true
 }
 
+func (d *decoder) float(path string, v any) (any, bool) {
+	var f float64
+	switch n := v.(type) {
+	case float64:
+		f = n
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	default:
+		s, ok := scalarText(v)
+		if !ok {
+			d.fail(path, false, ErrInvalidValue, "expected a number, got %s", kindOf(v))
+			return nil, false
+		}
+		var err error
+		f, err = strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			d.fail(path, false, ErrInvalidValue, "%s is not a number", d.show(path, s))
+			return nil, false
+		}
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		d.fail(path, false, ErrInvalidValue, "%v is not a finite number", f)
+		return nil, false
+	}
+	return f, true
+}
+
 func (d *decoder) boolean(path string, v any) (any, bool) {
 	if b, ok := v.(bool); ok {
 		return b, true
@@ -622,6 +654,8 @@ func assign(dst reflect.Value, v any) {
 		dst.SetString(v.(string))
 	case reflect.Int:
 		dst.SetInt(int64(v.(int)))
+	case reflect.Float64:
+		dst.SetFloat(v.(float64))
 	case reflect.Bool:
 		dst.SetBool(v.(bool))
 	}
@@ -673,6 +707,8 @@ func leafValues(c *Config) map[string]any {
 				out[key] = fv.String()
 			case f.typ.Kind() == reflect.Int:
 				out[key] = int(fv.Int())
+			case f.typ.Kind() == reflect.Float64:
+				out[key] = fv.Float()
 			case f.typ.Kind() == reflect.Bool:
 				out[key] = fv.Bool()
 			}

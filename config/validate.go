@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"github.com/duecall/duecall/dialer/pacing"
 	"net"
 	"net/url"
 	"slices"
@@ -29,7 +31,6 @@ const (
 	validLogFormats    = "console, json"
 	validOrders        = "priority, due_date, fifo"
 	validRetryActions  = "retry, next_phone, stop"
-	validPacingModes   = PacingProgressive
 	validMediaSchemes  = "sound, recording, tone, number, digits, characters"
 	defaultARIPathHint = "/ari"
 )
@@ -70,6 +71,7 @@ func (c *Config) check() ([]*FieldError, []Warning) {
 	}
 	c.checkDialer(k)
 	c.checkCampaigns(k)
+	c.checkComplianceAudit(k)
 	c.checkAgents(k)
 	return k.errs, k.warns
 }
@@ -265,9 +267,15 @@ func (c *Config) checkCampaigns(k *checker) {
 		for _, o := range outcomes {
 			checkRetry(k, fmt.Sprintf("%s.retry.%s", p, o), o, cp.Retry[o])
 		}
-		if cp.Pacing.Mode != PacingProgressive {
-			k.fail(p+".pacing.mode", "%s is not a pacing mode; expected one of %s", quote(cp.Pacing.Mode), validPacingModes)
+		if _, err := cp.Pacing.PacingConfig().Validate(); err != nil {
+			var ce *pacing.ConfigError
+			if errors.As(err, &ce) {
+				k.fail(p+".pacing."+ce.Field, "%s", ce.Msg)
+			} else {
+				k.fail(p+".pacing", "%v", err)
+			}
 		}
+		checkCompliance(k, p+".compliance", cp.Compliance)
 	}
 }
 

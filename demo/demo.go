@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/duecall/duecall/ari/pbxsim"
@@ -27,6 +28,17 @@ import (
 
 // CampaignID is the demo campaign's id.
 const CampaignID = "demo"
+
+// CompliancePreset is the demo campaign's compliance preset: none, so that
+// the demo dials whatever the time of day in Vietnam. Real campaigns
+// default to vn (07:00-21:00 in the debtor's zone, at most 5 calls per
+// debtor per day); do-not-call, cease-communication and debt status still
+// apply in the demo.
+const CompliancePreset = "none"
+
+// ComplianceNote is what `duecall demo` prints about CompliancePreset.
+const ComplianceNote = "compliance: preset none for the demo, which dials at any hour; real campaigns default to vn " +
+	"(07:00-21:00 in the debtor's zone, at most 5 calls per debtor per day): see docs/COMPLIANCE.md"
 
 // Options configure a demo run.
 type Options struct {
@@ -46,6 +58,9 @@ type Options struct {
 	DialTemplate                     string // default "PJSIP/{number}@trunk"
 	AgentTemplate                    string // default "PJSIP/agent{id}"; {id} is 101, 102, ...
 	HTTPListen                       string // default 127.0.0.1:0 (any free port)
+	// Pacing is the pacing mode: progressive, power, adaptive or
+	// predictive (default predictive).
+	Pacing string
 	// Progress receives a live progress line about twice a second ("" to
 	// end); nil for none.
 	Progress func(line string)
@@ -77,6 +92,7 @@ type Summary struct {
 	DebtsImported       int                 `json:"debts_imported"`
 	Queue               campaign.QueueStats `json:"queue"`
 	Agents              int                 `json:"agents"`
+	Pacing              string              `json:"pacing"`
 	Speed               float64             `json:"speed"`
 	SimulatedSeconds    float64             `json:"simulated_seconds"`
 	HTTPAddr            string              `json:"http_addr"`
@@ -103,6 +119,9 @@ func (o *Options) defaults() error {
 	}
 	if o.AgentTemplate == "" {
 		o.AgentTemplate = "PJSIP/agent{id}"
+	}
+	if o.Pacing == "" {
+		o.Pacing = "predictive"
 	}
 	if o.HTTPListen == "" {
 		o.HTTPListen = "127.0.0.1:0"
@@ -149,6 +168,13 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	} else {
 		cfg.Redis.URL = opts.RedisURL
 		cfg.Redis.KeyPrefix = fmt.Sprintf("duecall-demo-%d", time.Now().UnixNano())
+		// The demo's keys are of no use after it: leave the Redis it was
+		// given as it found it.
+		defer func() {
+			if err := deletePrefix(cfg.Redis, cfg.Redis.KeyPrefix+":"); err != nil {
+				log.Warn("could not delete the demo's keys", zap.String("key_prefix", cfg.Redis.KeyPrefix), zap.Error(err))
+			}
+		}()
 	}
 	if opts.ARIURL == "" {
 		sim := pbxsim.New(pbxsim.Config{
@@ -179,6 +205,9 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	camp.MaxLines = opts.Agents * 3
 	camp.WrapupSeconds = 20
 	camp.AbandonSound = "sound:vm-goodbye"
+	camp.Pacing.Mode = opts.Pacing
+	// The demo dials at any hour of the day: see ComplianceNote.
+	camp.Compliance = config.CampaignCompliance{Preset: CompliancePreset}
 	cfg.Campaigns = []config.Campaign{camp}
 	for i := 0; i < opts.Agents; i++ {
 		id := fmt.Sprint(101 + i)
@@ -259,9 +288,49 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		// Agent hours are simulated hours: scale calls per hour back.
 		CallsPerAgentHour: k.CallsPerAgentHour * scale, TalkMinutes: c.TalkSeconds / 60 * opts.Speed,
 		ConnectLatencyP50Ms: ms(lat.Quantile(0.5)), ConnectLatencyP99Ms: ms(lat.Quantile(0.99)), ConnectLatencyMaxMs: ms(lat.Max),
-		DebtsImported: sum.Imported, Queue: q, Agents: opts.Agents, Speed: opts.Speed,
+		DebtsImported: sum.Imported, Queue: q, Agents: opts.Agents, Pacing: opts.Pacing, Speed: opts.Speed,
 		SimulatedSeconds: opts.Duration.Seconds() * opts.Speed, HTTPAddr: svc.Addr(),
 	}, nil
+}
+
+// deletePrefix deletes every key starting with prefix on the Redis r names.
+func deletePrefix(r config.Redis, prefix string) error {
+	ropts, err := r.UniversalOptions()
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewUniversalClient(ropts)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		var batch []string
+		for iter.Next(ctx) {
+			batch = append(batch, iter.Val())
+			if len(batch) == 1000 {
+				if err := c.Unlink(ctx, batch...).Err(); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			return c.Unlink(ctx, batch...).Err()
+		}
+		return nil
+	}
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		return scan(ctx, c)
+	default:
+		return fmt.Errorf("unsupported redis client %T", rdb)
+	}
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Microsecond)) / 1000 }
@@ -285,9 +354,9 @@ func progress(ctx context.Context, svc *service.Service, opts Options, start tim
 		if !st.PBXConnected {
 			pbx = "PBX DOWN"
 		}
-		opts.Progress(fmt.Sprintf("%4.0fs  placed %4d  ringing %2d  waiting %d  on call %2d  agents ready %d/%d  wrap-up %d  abandon %.1f%%  %s",
-			time.Since(start).Seconds(), c.Placed, c.Ringing, c.AnsweredWaiting, c.OnCall,
-			c.AgentsReady, opts.Agents, c.AgentsWrapUp, 100*c.AbandonRate, pbx))
+		opts.Progress(fmt.Sprintf("%3.0fs  %s level %.2f  placed %4d  ringing %2d  waiting %d  on call %2d  ready %d/%d  wrap-up %d  abandon %.1f%%  %s",
+			time.Since(start).Seconds(), c.Pacing.Mode, c.Pacing.DialLevel, c.Placed, c.Ringing, c.AnsweredWaiting, c.OnCall,
+			c.AgentsReady, opts.Agents, c.AgentsWrapUp, 100*c.WindowAbandonRate, pbx))
 	}
 }
 
@@ -395,7 +464,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 		{"connect latency p99", fmt.Sprintf("%.1f ms", s.ConnectLatencyP99Ms)},
 		{"queue: due / scheduled / leased / finished", fmt.Sprintf("%d / %d / %d / %d", s.Queue.Due, s.Queue.Scheduled, s.Queue.Leased, s.Queue.Finished)},
 	}
-	fmt.Fprintf(tw, "KPI summary (%d agents, %.0f simulated seconds at %gx speed)\t\n", s.Agents, s.SimulatedSeconds, s.Speed)
+	fmt.Fprintf(w, "\nKPI summary (%d agents, %s pacing, %.0f simulated seconds at %gx speed)\n", s.Agents, s.Pacing, s.SimulatedSeconds, s.Speed)
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t\n", r[0], r[1])
 	}

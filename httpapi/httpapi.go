@@ -100,7 +100,11 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, s.engine.Status(r.Context()))
 	})
 	s.mux.HandleFunc("GET /api/v1/agents", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.engine.Status(r.Context()).Agents)
+		agents := s.engine.Status(r.Context()).Agents
+		if agents == nil {
+			agents = []dialer.AgentStatus{} // a list, also when the engine is stopped
+		}
+		writeJSON(w, http.StatusOK, agents)
 	})
 	s.mux.HandleFunc("GET /api/v1/agents/{id}/call", s.agentCall)
 	s.mux.HandleFunc("POST /api/v1/agents/{id}/login", s.login)
@@ -115,14 +119,18 @@ func (s *Server) routes() {
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	st := s.engine.Status(r.Context())
 	var problems []string
-	if !st.Running {
+	switch {
+	case !st.Running:
+		// A stopped engine reports nothing else: do not blame the PBX or
+		// Redis for it.
 		problems = append(problems, "dialer engine is not running")
-	}
-	if !st.PBXConnected {
-		problems = append(problems, "not connected to the PBX (Asterisk ARI)")
-	}
-	if !st.StoreHealthy {
-		problems = append(problems, "store (Redis) unreachable")
+	default:
+		if !st.PBXConnected {
+			problems = append(problems, "not connected to the PBX (Asterisk ARI)")
+		}
+		if !st.StoreHealthy {
+			problems = append(problems, "store (Redis) unreachable")
+		}
 	}
 	if len(problems) > 0 {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})
@@ -261,7 +269,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		CampaignID string `json:"campaign_id"`
 	}
 	if err := decodeOptional(r, &body); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		badBody(w, err)
 		return
 	}
 	s.result(w, r, s.engine.Login(r.Context(), r.PathValue("id"), body.CampaignID))
@@ -279,7 +287,7 @@ func (s *Server) disposition(w http.ResponseWriter, r *http.Request) {
 		Code      string `json:"code"`
 	}
 	if err := decodeOptional(r, &body); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		badBody(w, err)
 		return
 	}
 	if body.AttemptID == "" {
@@ -308,10 +316,21 @@ func (s *Server) attempts(w http.ResponseWriter, r *http.Request) {
 		}
 		count = n
 	}
-	list, next, err := s.store.Attempts(r.Context(), id, r.URL.Query().Get("after"), count)
-	if err != nil {
+	after := r.URL.Query().Get("after")
+	list, next, err := s.store.Attempts(r.Context(), id, after, count)
+	switch {
+	case errors.Is(err, campaign.ErrNotFound):
+		writeError(w, http.StatusNotFound, fmt.Errorf("after=%q: no such attempt in campaign %s (use the \"next\" of the previous page)", after, id))
+		return
+	case errors.Is(err, campaign.ErrInvalid):
+		writeError(w, http.StatusBadRequest, fmt.Errorf("read attempts: %w", err))
+		return
+	case err != nil:
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("read attempts: %w", err))
 		return
+	}
+	if list == nil {
+		list = []campaign.Attempt{}
 	}
 	for i := range list {
 		list[i].Phone = dialer.MaskPhone(list[i].Phone)
@@ -326,6 +345,8 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	case errors.Is(err, dialer.ErrUnknownAgent), errors.Is(err, dialer.ErrUnknownCampaign), errors.Is(err, campaign.ErrNotFound):
 		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, campaign.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err)
 	case errors.Is(err, dialer.ErrAgentState), errors.Is(err, dialer.ErrNotOnCall):
 		writeError(w, http.StatusConflict, err)
 	case errors.Is(err, dialer.ErrNotRunning), errors.Is(err, dialer.ErrShuttingDown), errors.Is(err, dialer.ErrDisconnected):
@@ -346,10 +367,27 @@ func decodeOptional(r *http.Request, v any) error {
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		return fmt.Errorf("request body: %w", err)
 	}
+	if dec.More() {
+		return errors.New("request body: unexpected data after the JSON object")
+	}
 	return nil
+}
+
+// badBody answers a request whose body could not be read: 413 when it is
+// too large, else 400.
+func badBody(w http.ResponseWriter, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	writeError(w, http.StatusBadRequest, err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -128,7 +128,7 @@ return 1
 // that a call retried after a lost reply counts once.
 //
 // KEYS: debt, queue, leases, finished, log, index, kpi total, kpi day,
-// kpi agent, kpi days, kpi agents. ARGV: token, debt id, attempt id, day,
+// kpi agent, kpi days, kpi agents, debt's attempt index. ARGV: token, debt id, attempt id, day,
 // agent, now ms, finish (1/0), finish reason, next ms, phone index,
 // outcome, number of log fields m, m log fields and values, then counter
 // field/increment pairs. Returns "ok" or "lost".
@@ -142,6 +142,7 @@ local m = tonumber(ARGV[12])
 local fields = {}
 for i = 13, 12 + m do fields[#fields + 1] = ARGV[i] end
 local sid = redis.call('XADD', KEYS[5], '*', unpack(fields))
+redis.call('RPUSH', KEYS[12], sid)
 
 local scopes = {KEYS[7], KEYS[8]}
 if ARGV[5] ~= '' then scopes[3] = KEYS[9] end

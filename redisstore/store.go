@@ -20,6 +20,7 @@
 //	<prefix>:{<c>}:kpi:agent:<a>   hash   counters of one agent
 //	<prefix>:{<c>}:kpi:days        set    dates with counters
 //	<prefix>:{<c>}:kpi:agents      set    agents with counters
+//	<prefix>:{<c>}:debt_attempts:<id> list the log entry ids of a debt's attempts
 //
 // The queue score packs the next-attempt second and the debt's rank
 // (campaign.Rules.Score). Claim, Release and lease expiry take no rules, so
@@ -33,6 +34,10 @@
 // an attempt to the log and to the counters in the same script: the
 // counters always equal the log. Complete is idempotent per attempt ID.
 // Times are stored as unix milliseconds.
+//
+// Gate (gate.go) enforces a campaign's compliance rules when a debt is
+// claimed, on keys shared by every campaign; campaign.NewGatedStore puts
+// it in front of the Store.
 package redisstore
 
 import (
@@ -124,6 +129,9 @@ func (k keys) kpiDay(day string) string { return k.base + "kpi:day:" + day }
 func (k keys) kpiAgent(a string) string { return k.base + "kpi:agent:" + a }
 func (k keys) kpiDays() string          { return k.base + "kpi:days" }
 func (k keys) kpiAgents() string        { return k.base + "kpi:agents" }
+func (k keys) debtAttempts(id string) string {
+	return k.base + "debt_attempts:" + id
+}
 
 // checkCampaign rejects IDs that would break the hash tag.
 func checkCampaign(id string) error {
@@ -375,6 +383,14 @@ func (s *Store) Complete(ctx context.Context, lease campaign.Lease, a campaign.A
 	if err := checkAttempt(lease, &a, next); err != nil {
 		return err
 	}
+	// The log keeps wall-clock milliseconds; count from exactly those
+	// values, not from monotonic readings that a clock adjustment would make
+	// disagree with the log.
+	for _, t := range []*time.Time{&a.OriginatedAt, &a.AnsweredAt, &a.BridgedAt, &a.EndedAt} {
+		if !t.IsZero() {
+			*t = t.Round(0).Truncate(time.Millisecond)
+		}
+	}
 	k := s.keys(lease.CampaignID)
 	day := a.OriginatedAt.UTC().Format(dayLayout)
 	finish, reason := "0", next.FinishReason
@@ -395,7 +411,7 @@ func (s *Store) Complete(ctx context.Context, lease campaign.Lease, a campaign.A
 
 	status, err := completeScript.Run(ctx, s.rdb, []string{
 		k.debt(lease.DebtID), k.queue(), k.leases(), k.finished(), k.attempts(), k.attemptIndex(),
-		k.kpiTotal(), k.kpiDay(day), k.kpiAgent(a.AgentID), k.kpiDays(), k.kpiAgents(),
+		k.kpiTotal(), k.kpiDay(day), k.kpiAgent(a.AgentID), k.kpiDays(), k.kpiAgents(), k.debtAttempts(lease.DebtID),
 	}, args...).Text()
 	if err != nil {
 		return fmt.Errorf("redisstore: complete attempt %s on debt %s of campaign %s: %w", a.ID, lease.DebtID, lease.CampaignID, translate(err))

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/duecall/duecall/ari"
+	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/config"
 	"github.com/duecall/duecall/dialer"
 	"github.com/duecall/duecall/httpapi"
@@ -44,11 +45,15 @@ type Service struct {
 	log    *zap.Logger
 	rdb    redis.UniversalClient
 	store  *redisstore.Store
+	gate   *redisstore.Gate
 	tel    *ari.Client
 	engine *dialer.Engine
-	api    *httpapi.Server
-	ln     net.Listener
-	http   *http.Server
+	// apiEngine is the engine as the HTTP API drives it (it remembers
+	// deliberate logouts for auto-login).
+	apiEngine *apiEngine
+	api       *httpapi.Server
+	ln        net.Listener
+	http      *http.Server
 }
 
 // New builds the service and opens its HTTP listener (so that Addr is known
@@ -64,6 +69,13 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	}
 	rdb := redis.NewUniversalClient(ropts)
 	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix, Logger: log.Named("store")})
+	// Every claim goes through the compliance gate: a debt the rules do
+	// not allow now is rescheduled (or finished) and never dialled.
+	gate, err := NewGate(cfg, store, log.Named("compliance"))
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
 
 	tel, err := ari.New(ari.Options{
 		URL: cfg.ARI.URL, WebsocketURL: cfg.ARI.WSURL, Username: cfg.ARI.Username, Password: cfg.ARI.Password,
@@ -82,7 +94,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 		return nil, err
 	}
 	engine, err := dialer.New(dialer.Options{
-		Telephony: tel, Store: store, Clock: opts.Clock, Logger: log.Named("dialer"),
+		Telephony: tel, Store: campaign.NewGatedStore(store, gate, 0), Clock: opts.Clock, Logger: log.Named("dialer"),
 		Owner: cfg.Dialer.OwnerID, LeaseTTL: cfg.Dialer.LeaseTTL, DrainTimeout: opts.DrainTimeout,
 		Campaigns: campaigns, Agents: Agents(cfg),
 	})
@@ -96,7 +108,9 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	for i, c := range cfg.Campaigns {
 		ids[i] = c.ID
 	}
-	api := httpapi.New(engine, store, ids, log.Named("http"))
+	apiEng := newAPIEngine(engine)
+	api := httpapi.New(apiEng, store, ids, log.Named("http"))
+	api.EnableCompliance(gate, cfg.Dialer.DefaultRegion)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		rdb.Close()
@@ -104,7 +118,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 		return nil, fmt.Errorf("http.listen %q: %w (is another duecall running? choose another address with --http-listen)", cfg.HTTP.Listen, err)
 	}
 	return &Service{
-		cfg: cfg, log: log, rdb: rdb, store: store, tel: tel, engine: engine, api: api, ln: ln,
+		cfg: cfg, log: log, rdb: rdb, store: store, gate: gate, tel: tel, engine: engine, apiEngine: apiEng, api: api, ln: ln,
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second},
 	}, nil
 }
@@ -121,16 +135,19 @@ func Campaigns(cfg *config.Config, timeScale float64) ([]dialer.Campaign, error)
 	}
 	out := make([]dialer.Campaign, 0, len(cfg.Campaigns))
 	for _, c := range cfg.Campaigns {
-		pacer, err := Pacer(c)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, dialer.Campaign{
 			ID: c.ID, Name: c.Name, DialTemplate: c.DialTemplate, CallerID: c.CallerID,
 			OriginateTimeout: c.OriginateTimeout, MaxLines: c.MaxLines,
 			AbandonAfter: scale(c.AbandonAfter), AbandonSound: c.AbandonSound, WrapUp: scale(c.Wrapup()),
-			Rules: c.Rules(), Pacer: pacer,
+			// The engine builds one pacer per campaign from these settings
+			// (adaptive and predictive keep state).
+			Rules: c.Rules(), Pacing: c.Pacing.PacingConfig(),
 		})
+		policy, err := c.Compliance.Policy()
+		if err != nil {
+			return nil, fmt.Errorf("campaigns[%s]: %w", c.ID, err)
+		}
+		ApplyCompliancePacing(&out[len(out)-1], policy)
 	}
 	return out, nil
 }
@@ -152,6 +169,9 @@ func (s *Service) Engine() *dialer.Engine { return s.engine }
 
 // Store is the campaign store.
 func (s *Service) Store() *redisstore.Store { return s.store }
+
+// Gate is the compliance gate every claim of the dialer goes through.
+func (s *Service) Gate() *redisstore.Gate { return s.gate }
 
 // Telephony is the ARI client.
 func (s *Service) Telephony() *ari.Client { return s.tel }
@@ -206,40 +226,6 @@ func (s *Service) Run(ctx context.Context) error {
 	stopARI()
 	<-ariDone
 	return err
-}
-
-// autoLogin logs in the agents marked auto_login, retrying while the PBX
-// is not reachable yet.
-func (s *Service) autoLogin(ctx context.Context) {
-	pending := map[string]bool{}
-	for _, a := range s.cfg.Agents {
-		if a.AutoLogin {
-			pending[a.ID] = true
-		}
-	}
-	delay := 200 * time.Millisecond
-	for len(pending) > 0 {
-		for id := range pending {
-			err := s.engine.Login(ctx, id, "")
-			switch {
-			case err == nil, errors.Is(err, dialer.ErrAgentState):
-				delete(pending, id) // logged in (or already)
-			case errors.Is(err, dialer.ErrShuttingDown), ctx.Err() != nil:
-				return
-			default:
-				s.log.Debug("auto login: retrying", zap.String("agent_id", id), zap.Error(err))
-			}
-		}
-		if len(pending) == 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 5*time.Second)
-	}
 }
 
 // Close releases the connections. Call it after Run returned.

@@ -69,8 +69,9 @@ Against a real Asterisk loaded with deploy/asterisk/:
 				}
 			}
 			if !asJSON {
-				fmt.Fprintf(out, "duecall demo: %d debts, %d agents, %s at %gx speed (Ctrl-C to stop early)\n",
-					opts.Debts, opts.Agents, opts.Duration, opts.Speed)
+				fmt.Fprintf(out, "duecall demo: %d debts, %d agents, %s pacing, %s at %gx speed (Ctrl-C to stop early)\n",
+					opts.Debts, opts.Agents, opts.Pacing, opts.Duration, opts.Speed)
+				fmt.Fprintln(out, demo.ComplianceNote)
 			}
 			sum, err := demo.Run(cmd.Context(), opts)
 			if err != nil {
@@ -96,6 +97,7 @@ Against a real Asterisk loaded with deploy/asterisk/:
 	f.StringVar(&opts.ARIPassword, "ari-password", "", "ARI password with --ari-url (or $DUECALL_ARI_PASSWORD)")
 	f.StringVar(&opts.DialTemplate, "dial-template", "PJSIP/{number}@trunk", "debtor endpoint template: {number}, {e164} or {national}")
 	f.StringVar(&opts.AgentTemplate, "agent-template", "PJSIP/agent{id}", "agent endpoint template; agents are 101, 102, ...")
+	f.StringVar(&opts.Pacing, "pacing", "predictive", "pacing mode: progressive, power, adaptive or predictive")
 	f.StringVar(&opts.HTTPListen, "http-listen", "127.0.0.1:0", "HTTP API address while the demo runs")
 	cmd.PreRun = func(*cobra.Command, []string) {
 		if opts.ARIPassword == "" {

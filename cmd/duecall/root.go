@@ -29,7 +29,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newDemoCmd(), newImportCmd(), newPBXSimCmd(), newConfigCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newImportCmd(), newPBXSimCmd(), newConfigCmd(), newVersionCmd(), newBenchCmd())
+	root.AddCommand(newAuditCmd(), newDNCCmd(), newDebtCmd(), newDebtorCmd()) // compliance.go
 	return root
 }
 
