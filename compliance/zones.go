@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"fmt"
+	"github.com/duecall/duecall/phone"
 	"slices"
 	"strings"
 	"sync"
@@ -132,25 +133,6 @@ func phoneZones(e164 string) ([]string, error) {
 	return out, nil
 }
 
-// maskPhone hides the middle of a number for logs and reasons: the first
-// four and last two characters are kept ("+849******78"); shorter strings
-// are masked whole but for a leading "+".
-func maskPhone(s string) string {
-	r := []rune(s)
-	const head, tail, minHidden = 4, 2, 3
-	keepHead, keepTail := head, tail
-	if len(r) < head+tail+minHidden {
-		keepHead, keepTail = 0, 0
-		if len(r) > 0 && r[0] == '+' {
-			keepHead = 1
-		}
-	}
-	for i := keepHead; i < len(r)-keepTail; i++ {
-		r[i] = '*'
-	}
-	return string(r)
-}
-
 // zoneNames lists the names of zones, comma-separated.
 func zoneNames(zones []*time.Location) string {
 	names := make([]string, len(zones))
@@ -163,3 +145,7 @@ func zoneNames(zones []*time.Location) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// maskPhone hides the middle of a number for logs and reasons
+// ("+849******78").
+var maskPhone = phone.Mask

@@ -1,9 +1,11 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"io"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -30,3 +32,14 @@ func NewLogger(c config.Log, w io.Writer) (*zap.Logger, error) {
 	}
 	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level)), nil
 }
+
+// redisLogger routes go-redis's own messages (connection pool failures)
+// into zap instead of its default stderr logger.
+type redisLogger struct{ log *zap.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warn(fmt.Sprintf(format, v...))
+}
+
+// RouteRedisLogs sends go-redis's log output to log (process-wide).
+func RouteRedisLogs(log *zap.Logger) { redis.SetLogger(redisLogger{log: log}) }

@@ -67,6 +67,7 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
+	RouteRedisLogs(log.Named("redis"))
 	rdb := redis.NewUniversalClient(ropts)
 	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix, Logger: log.Named("store")})
 	// Every claim goes through the compliance gate: a debt the rules do

@@ -135,6 +135,7 @@ imported, 2 some rows failed, 1 the import could not run.`,
 		if err != nil {
 			return fmt.Errorf("redis: %w", err)
 		}
+		service.RouteRedisLogs(log.Named("redis"))
 		rdb := redis.NewUniversalClient(ropts)
 		defer rdb.Close()
 		pctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
