@@ -327,7 +327,7 @@ func newAuditCmd() *cobra.Command {
 	var campaignID, debtID string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "audit --campaign C --debt ID",
+		Use:   "audit [--campaign C] --debt ID",
 		Short: "Explain why a debt was or was not called",
 		Long: `Explain why a debt was or was not called: its queue state, its status, the
 debtor's cease-communication flag, its numbers on the do-not-call list, every
@@ -336,14 +336,20 @@ the next eligible time, the time zones used and where they came from) and every
 recorded attempt. Numbers are masked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if campaignID == "" || debtID == "" {
-				return errors.New("--campaign and --debt are required")
+			if debtID == "" {
+				return errors.New("--debt is required: the debt_id of the imported row")
 			}
 			s, err := openGate(cmd)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
+			if campaignID == "" {
+				if len(s.cfg.Campaigns) != 1 {
+					return fmt.Errorf("--campaign is required: %d campaigns are configured", len(s.cfg.Campaigns))
+				}
+				campaignID = s.cfg.Campaigns[0].ID
+			}
 			a, err := s.gate.Audit(cmd.Context(), campaignID, debtID)
 			if err != nil {
 				return err
@@ -356,7 +362,7 @@ recorded attempt. Numbers are masked.`,
 			return a.WriteText(cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign id")
+	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign id (optional when only one campaign is configured)")
 	cmd.Flags().StringVar(&debtID, "debt", "", "debt id")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	config.RegisterFlags(cmd.Flags())
