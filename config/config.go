@@ -94,6 +94,9 @@ type Dialer struct {
 	OwnerID string `yaml:"owner_id"`
 	// LeaseTTL is how long a claim on a debt lasts without renewal.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// DrainTimeout is how long live calls may go on after a stop signal
+	// before they are hung up.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
 	// DefaultRegion is the ISO 3166-1 region used to read numbers written
 	// without a country code.
 	DefaultRegion string `yaml:"default_region"`
@@ -211,6 +214,7 @@ const (
 	DefaultRequestTimeout = 5 * time.Second
 	DefaultHTTPListen     = "127.0.0.1:8080"
 	DefaultLeaseTTL       = 60 * time.Second
+	DefaultDrainTimeout   = 2 * time.Minute
 	DefaultRegion         = "VN"
 
 	DefaultOriginateTimeout = 30 * time.Second
@@ -259,7 +263,7 @@ func defaults() *Config {
 		},
 		HTTP:       HTTP{Listen: DefaultHTTPListen},
 		Log:        Log{Level: "info", Format: "console"},
-		Dialer:     Dialer{OwnerID: defaultOwnerID(), LeaseTTL: DefaultLeaseTTL, DefaultRegion: DefaultRegion},
+		Dialer:     Dialer{OwnerID: defaultOwnerID(), LeaseTTL: DefaultLeaseTTL, DrainTimeout: DefaultDrainTimeout, DefaultRegion: DefaultRegion},
 		Compliance: Compliance{Audit: ComplianceAudit{MaxEntries: DefaultAuditMaxEntries, MaxAge: DefaultAuditMaxAge}},
 	}
 }

@@ -206,6 +206,9 @@ func (c *Config) checkDialer(k *checker) {
 	if d.OwnerID == "" || len(d.OwnerID) > maxTextLength || strings.ContainsFunc(d.OwnerID, func(r rune) bool { return r <= ' ' || r == 0x7f || r > 0x7e }) {
 		k.fail("dialer.owner_id", "%s is not valid; expected 1 to %d printable ASCII characters without spaces", quote(d.OwnerID), maxTextLength)
 	}
+	if d.DrainTimeout < time.Second || d.DrainTimeout > time.Hour {
+		k.fail("dialer.drain_timeout", "%s is out of range; expected 1s to 1h", d.DrainTimeout)
+	}
 	if d.LeaseTTL < minLeaseTTL {
 		k.fail("dialer.lease_ttl", "%s is too short; expected at least %s", d.LeaseTTL, minLeaseTTL)
 	}

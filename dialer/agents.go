@@ -29,11 +29,14 @@ type agent struct {
 	bridgeUp    bool   // the bridge exists and holds the agent
 	loginReply  chan error
 
-	pslot        int   // index in camp.stAgents (pacing snapshot), -1 when none
-	call         *call // reserved or connected debtor call
-	pendingPause bool  // pause after the current call's wrap-up
-	wrapTimer    Timer
-	wrapGen      uint64
+	pslot int   // index in camp.stAgents (pacing snapshot), -1 when none
+	call  *call // reserved or connected debtor call
+	// The last call the agent talked on (shown in wrap-up, for the
+	// disposition).
+	lastAttemptID, lastDebtID string
+	pendingPause              bool // pause after the current call's wrap-up
+	wrapTimer                 Timer
+	wrapGen                   uint64
 
 	// recent attempts the agent talked on (for dispositions): id -> campaign.
 	recent      map[string]string

@@ -401,6 +401,10 @@ func (e *Engine) finishCall(c *call) {
 		c.agent = nil
 		if ag.call == c {
 			ag.call = nil
+			if !c.bridgedAt.IsZero() {
+				// Kept for the agent's wrap-up screen and disposition.
+				ag.lastAttemptID, ag.lastDebtID = c.id, c.held.lease.DebtID
+			}
 			if ag.state == AgentOnCall {
 				e.agentFree(ag, !c.bridgedAt.IsZero())
 			}

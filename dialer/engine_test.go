@@ -317,8 +317,8 @@ func TestAnsweredCallBridgedToLongestWaitingAgent(t *testing.T) {
 	if a.Phone != "+84912345671" || a.AnsweredAt.Sub(a.OriginatedAt) != 2100*time.Millisecond {
 		t.Fatalf("attempt times/phone %+v", a)
 	}
-	if h.agent("a2").State != dialer.AgentWrapUp {
-		t.Fatalf("a2 is %s after the call, want wrap_up", h.agent("a2").State)
+	if ag := h.agent("a2"); ag.State != dialer.AgentWrapUp || ag.AttemptID != "" || ag.LastAttemptID != call || ag.LastDebtID != "d1" {
+		t.Fatalf("a2 after the call: %+v; want wrap_up showing the last attempt %s of d1", ag, call)
 	}
 	h.advance(4900 * time.Millisecond)
 	if h.agent("a2").State != dialer.AgentWrapUp {

@@ -70,6 +70,10 @@ type AgentStatus struct {
 	Since      time.Time  `json:"since"`
 	AttemptID  string     `json:"attempt_id,omitempty"` // the current call
 	DebtID     string     `json:"debt_id,omitempty"`
+	// LastAttemptID and LastDebtID are the last call the agent talked on
+	// (what a wrap-up screen shows and a disposition names).
+	LastAttemptID string `json:"last_attempt_id,omitempty"`
+	LastDebtID    string `json:"last_debt_id,omitempty"`
 }
 
 // LatencyStatus summarises the connect latency (debtor answered → debtor in
@@ -162,6 +166,7 @@ func (e *Engine) status() Status {
 			as.AttemptID = a.call.id
 			as.DebtID = a.call.held.lease.DebtID
 		}
+		as.LastAttemptID, as.LastDebtID = a.lastAttemptID, a.lastDebtID
 		st.Agents = append(st.Agents, as)
 	}
 	return st

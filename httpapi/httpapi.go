@@ -246,8 +246,12 @@ func (s *Server) agentCall(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		out := AgentCall{Agent: a}
-		if a.DebtID != "" && a.CampaignID != "" {
-			d, err := s.store.Debt(r.Context(), a.CampaignID, a.DebtID)
+		debtID := a.DebtID
+		if debtID == "" && a.State == dialer.AgentWrapUp {
+			debtID = a.LastDebtID // the call just ended: the wrap-up screen
+		}
+		if debtID != "" && a.CampaignID != "" {
+			d, err := s.store.Debt(r.Context(), a.CampaignID, debtID)
 			if err != nil && !errors.Is(err, campaign.ErrNotFound) {
 				writeError(w, http.StatusServiceUnavailable, fmt.Errorf("read debt: %w", err))
 				return

@@ -426,6 +426,10 @@ func TestAgentCall(t *testing.T) {
 		{ID: "101", State: dialer.AgentOnCall, CampaignID: "c1", AttemptID: "att-9", DebtID: "d2"},
 		{ID: "102", State: dialer.AgentReady, CampaignID: "c1"},
 		{ID: "103", State: dialer.AgentOnCall, CampaignID: "c1", AttemptID: "att-8", DebtID: "gone"},
+		// Wrap-up: the call just ended; the screen still shows its debt.
+		{ID: "104", State: dialer.AgentWrapUp, CampaignID: "c1", LastAttemptID: "att-7", LastDebtID: "d2"},
+		// Ready again: the last call is history, no debt on screen.
+		{ID: "105", State: dialer.AgentReady, CampaignID: "c1", LastAttemptID: "att-6", LastDebtID: "d2"},
 	}
 	s := httpapi.New(&fakeEngine{t: t, status: func() dialer.Status {
 		return dialer.Status{Running: true, Agents: agents}
@@ -449,6 +453,8 @@ func TestAgentCall(t *testing.T) {
 	}{
 		{"102", 200, false}, // ready: no call
 		{"103", 200, false}, // the debt is gone from the store
+		{"104", 200, true},  // wrap-up shows the call that just ended
+		{"105", 200, false},
 		{"999", 404, false},
 	} {
 		code, body := do(t, s, "GET", "/api/v1/agents/"+tc.agent+"/call", "")

@@ -33,7 +33,7 @@ type Options struct {
 	// 0 or 1 is real time.
 	TimeScale float64
 	// DrainTimeout bounds how long live calls may go on at shutdown
-	// (default dialer.DefaultDrainTimeout).
+	// (default: the configuration's dialer.drain_timeout).
 	DrainTimeout time.Duration
 	// Clock for the engine (default the real clock).
 	Clock dialer.Clock
@@ -59,6 +59,9 @@ type Service struct {
 // New builds the service and opens its HTTP listener (so that Addr is known
 // before Run). Nothing is dialled until Run.
 func New(cfg *config.Config, opts Options) (*Service, error) {
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = cfg.Dialer.DrainTimeout
+	}
 	log := opts.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -201,8 +204,13 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		}
 	})
+	// The HTTP API stays up while the engine drains its calls after ctx
+	// is cancelled: agents end calls and record dispositions through it,
+	// supervisors watch the drain.
+	engineDone := make(chan struct{})
 	g.Go(func() error {
 		err := s.engine.Run(gctx)
+		close(engineDone)
 		stopARI()
 		if err != nil {
 			return fmt.Errorf("dialer: %w", err)
@@ -217,7 +225,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("http: %w", err)
 	})
 	g.Go(func() error {
-		<-gctx.Done()
+		<-engineDone
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return s.http.Shutdown(sctx)
