@@ -199,9 +199,8 @@ func hBridgeCreateWithID(s *Server, w http.ResponseWriter, _ *http.Request, p pa
 func hBridgeGet(s *Server, w http.ResponseWriter, _ *http.Request, _ params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[vars[0]]
+	b := s.findBridge(w, vars[0])
 	if b == nil {
-		writeError(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, s.bridgeSnapshot(b))
@@ -210,9 +209,8 @@ func hBridgeGet(s *Server, w http.ResponseWriter, _ *http.Request, _ params, var
 func hBridgeDelete(s *Server, w http.ResponseWriter, _ *http.Request, _ params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[vars[0]]
+	b := s.findBridge(w, vars[0])
 	if b == nil {
-		writeError(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	s.destroyBridge(b)
@@ -222,9 +220,8 @@ func hBridgeDelete(s *Server, w http.ResponseWriter, _ *http.Request, _ params, 
 func hAddChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[vars[0]]
+	b := s.findBridge(w, vars[0])
 	if b == nil {
-		writeError(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	chans, aerr := s.findBridgeChannels(p)
@@ -249,9 +246,8 @@ func hAddChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params, va
 func hRemoveChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bridges[vars[0]]
+	b := s.findBridge(w, vars[0])
 	if b == nil {
-		writeError(w, http.StatusNotFound, "Bridge not found")
 		return
 	}
 	chans, aerr := s.findBridgeChannels(p)
@@ -269,6 +265,16 @@ func hRemoveChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params,
 		s.leaveBridge(ch)
 	}
 	writeNoContent(w)
+}
+
+// findBridge finds a bridge, or writes 404 and returns nil. The caller
+// holds s.mu.
+func (s *Server) findBridge(w http.ResponseWriter, id string) *bridge {
+	b := s.bridges[id]
+	if b == nil {
+		writeError(w, http.StatusNotFound, "Bridge not found")
+	}
+	return b
 }
 
 // writeResult writes v with status ok, or the error.

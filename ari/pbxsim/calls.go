@@ -1,6 +1,7 @@
 package pbxsim
 
 import (
+	"github.com/duecall/duecall/phone"
 	"net/http"
 	"strings"
 	"time"
@@ -178,7 +179,7 @@ func (s *Server) originate(req originateRequest, mode callMode) (channelJSON, *a
 	}
 	s.calls = append(s.calls, c.rec)
 	c.log = s.log.With(zap.String("channel_id", ourID))
-	c.log.Debug("originate", zap.String("endpoint", tech+"/"+maskNumber(ep.Number)),
+	c.log.Debug("originate", zap.String("endpoint", tech+"/"+phone.Mask(ep.Number)),
 		zap.String("callee", cal.label), zap.Bool("create", mode == modeCreate))
 
 	s.addChannel(ours)

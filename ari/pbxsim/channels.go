@@ -47,9 +47,8 @@ func hCreate(s *Server, w http.ResponseWriter, _ *http.Request, p params, _ []st
 func hChannelGet(s *Server, w http.ResponseWriter, _ *http.Request, _ params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.lookupChannel(vars[0])
+	ch := s.findChannel(w, vars[0], msgChannelNotFound)
 	if ch == nil {
-		writeError(w, http.StatusNotFound, msgChannelNotFound)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.snapshot(ch))
@@ -81,9 +80,8 @@ func hangupCause(p params) (int, *apiError) {
 func hHangup(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.lookupChannel(vars[0])
+	ch := s.findChannel(w, vars[0], msgChannelNotFound)
 	if ch == nil {
-		writeError(w, http.StatusNotFound, msgChannelNotFound)
 		return
 	}
 	cause, aerr := hangupCause(p)
@@ -99,12 +97,21 @@ func hHangup(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars [
 	writeNoContent(w)
 }
 
+// findChannel finds a channel, or writes 404 with Asterisk's message for
+// the route (notFound) and returns nil. The caller holds s.mu.
+func (s *Server) findChannel(w http.ResponseWriter, id, notFound string) *channel {
+	ch := s.lookupChannel(id)
+	if ch == nil {
+		writeError(w, http.StatusNotFound, notFound)
+	}
+	return ch
+}
+
 // stasisChannel finds a channel that must be in the application; it
 // writes the error and returns nil otherwise. The caller holds s.mu.
 func (s *Server) stasisChannel(w http.ResponseWriter, id string) *channel {
-	ch := s.lookupChannel(id)
+	ch := s.findChannel(w, id, msgChannelNotFound)
 	if ch == nil {
-		writeError(w, http.StatusNotFound, msgChannelNotFound)
 		return nil
 	}
 	if !ch.inStasis {
@@ -255,9 +262,8 @@ func channelVar(ch *channel, name string) (string, bool) {
 func hVarGet(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.lookupChannel(vars[0])
+	ch := s.findChannel(w, vars[0], "Provided channel was not found")
 	if ch == nil {
-		writeError(w, http.StatusNotFound, "Provided channel was not found")
 		return
 	}
 	name := p.get("variable")
@@ -276,9 +282,8 @@ func hVarGet(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars [
 func hVarSet(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.lookupChannel(vars[0])
+	ch := s.findChannel(w, vars[0], "Provided channel was not found")
 	if ch == nil {
-		writeError(w, http.StatusNotFound, "Provided channel was not found")
 		return
 	}
 	name := p.get("variable")

@@ -99,15 +99,6 @@ func isDialNumber(s string) bool {
 	return true
 }
 
-// maskNumber masks a phone number for logs: the first 4 and last 2
-// characters are kept.
-func maskNumber(s string) string {
-	if len(s) <= 6 {
-		return strings.Repeat("*", len(s))
-	}
-	return s[:4] + strings.Repeat("*", len(s)-6) + s[len(s)-2:]
-}
-
 // CallerID is a parsed caller id.
 type CallerID struct {
 	Name, Number string
