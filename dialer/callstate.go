@@ -266,18 +266,6 @@ func finalDialStatus(s string) bool {
 	return false
 }
 
-// answeredOutcome is the outcome of an answered call that ends now.
-func answeredOutcome(p callPhase) campaign.Outcome {
-	switch p {
-	case phBridged:
-		return campaign.OutcomeBridged
-	case phAbandoning:
-		return campaign.OutcomeAbandoned
-	default:
-		return campaign.OutcomeHungUpEarly
-	}
-}
-
 // next is the call state machine. It never fails for inputs that can
 // legitimately arrive late or twice (stale timers, duplicate events): those
 // are no-ops. Inputs that cannot happen in a phase return errInvalidInput

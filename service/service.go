@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -58,7 +59,7 @@ type Service struct {
 
 // New builds the service and opens its HTTP listener (so that Addr is known
 // before Run). Nothing is dialled until Run.
-func New(cfg *config.Config, opts Options) (*Service, error) {
+func New(cfg *config.Config, opts Options) (_ *Service, err error) {
 	if opts.DrainTimeout == 0 {
 		opts.DrainTimeout = cfg.Dialer.DrainTimeout
 	}
@@ -66,45 +67,50 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	// Everything that can fail without I/O first.
 	ropts, err := cfg.Redis.UniversalOptions()
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
+	campaigns, err := Campaigns(cfg, opts.TimeScale)
+	if err != nil {
+		return nil, err
+	}
+	// Close what was opened if a later step fails.
+	var opened []io.Closer
+	defer func() {
+		if err != nil {
+			for i := len(opened) - 1; i >= 0; i-- {
+				opened[i].Close()
+			}
+		}
+	}()
+
 	RouteRedisLogs(log.Named("redis"))
 	rdb := redis.NewUniversalClient(ropts)
+	opened = append(opened, rdb)
 	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix, Logger: log.Named("store")})
 	// Every claim goes through the compliance gate: a debt the rules do
 	// not allow now is rescheduled (or finished) and never dialled.
 	gate, err := NewGate(cfg, store, log.Named("compliance"))
 	if err != nil {
-		rdb.Close()
 		return nil, err
 	}
-
 	tel, err := ari.New(ari.Options{
 		URL: cfg.ARI.URL, WebsocketURL: cfg.ARI.WSURL, Username: cfg.ARI.Username, Password: cfg.ARI.Password,
 		Application: cfg.ARI.Application, Formats: cfg.ARI.Formats, RequestTimeout: cfg.ARI.RequestTimeout,
 		Logger: log.Named("ari"),
 	})
 	if err != nil {
-		rdb.Close()
 		return nil, fmt.Errorf("ari: %w", err)
 	}
-
-	campaigns, err := Campaigns(cfg, opts.TimeScale)
-	if err != nil {
-		rdb.Close()
-		tel.Close()
-		return nil, err
-	}
+	opened = append(opened, tel)
 	engine, err := dialer.New(dialer.Options{
 		Telephony: tel, Store: campaign.NewGatedStore(store, gate, 0), Clock: opts.Clock, Logger: log.Named("dialer"),
 		Owner: cfg.Dialer.OwnerID, LeaseTTL: cfg.Dialer.LeaseTTL, DrainTimeout: opts.DrainTimeout,
 		Campaigns: campaigns, Agents: Agents(cfg),
 	})
 	if err != nil {
-		rdb.Close()
-		tel.Close()
 		return nil, fmt.Errorf("dialer: %w", err)
 	}
 
@@ -117,8 +123,6 @@ func New(cfg *config.Config, opts Options) (*Service, error) {
 	api.EnableCompliance(gate, cfg.Dialer.DefaultRegion)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
-		rdb.Close()
-		tel.Close()
 		return nil, fmt.Errorf("http.listen %q: %w (is another duecall running? choose another address with --http-listen)", cfg.HTTP.Listen, err)
 	}
 	return &Service{
