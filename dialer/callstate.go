@@ -441,13 +441,9 @@ func next(s callState, in callInput) (callState, []action, error) {
 				s.Phase = phBridged
 				return s, acts(actDisarm, actMarkBridged), nil
 			}
-			s.Reason = "bridge timed out"
-			s.Phase = phAbandoning
-			return s, acts(actReleaseAgent, actPlayAbandon, actArmPlayback), nil
+			return bridgingAbandoned(s, "bridge timed out")
 		case inBridgeFailed, inAgentGone:
-			s.Reason = in.Reason
-			s.Phase = phAbandoning
-			return s, acts(actReleaseAgent, actPlayAbandon, actArmPlayback), nil
+			return bridgingAbandoned(s, in.Reason)
 		case inHangupNow:
 			s.Reason = in.Reason
 			return ending(campaign.OutcomeAbandoned, actReleaseAgent, actHangup, actArmEndGuard)
@@ -539,6 +535,14 @@ func answer(s callState) (callState, []action, error) {
 
 // abandon starts the abandon message, or hangs up when the channel is not in
 // the application (nothing can be played to it).
+// bridgingAbandoned gives up a bridge in progress: the agent is released
+// and the debtor hears the abandon message.
+func bridgingAbandoned(s callState, reason string) (callState, []action, error) {
+	s.Reason = reason
+	s.Phase = phAbandoning
+	return s, acts(actReleaseAgent, actPlayAbandon, actArmPlayback), nil
+}
+
 func abandon(s callState) (callState, []action, error) {
 	s.Reason = "no agent within abandon_after"
 	if !s.Stasis {
