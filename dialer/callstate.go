@@ -533,8 +533,6 @@ func answer(s callState) (callState, []action, error) {
 	return s, acts(k...), nil
 }
 
-// abandon starts the abandon message, or hangs up when the channel is not in
-// the application (nothing can be played to it).
 // bridgingAbandoned gives up a bridge in progress: the agent is released
 // and the debtor hears the abandon message.
 func bridgingAbandoned(s callState, reason string) (callState, []action, error) {
@@ -543,6 +541,8 @@ func bridgingAbandoned(s callState, reason string) (callState, []action, error) 
 	return s, acts(actReleaseAgent, actPlayAbandon, actArmPlayback), nil
 }
 
+// abandon starts the abandon message, or hangs up when the channel is not in
+// the application (nothing can be played to it).
 func abandon(s callState) (callState, []action, error) {
 	s.Reason = "no agent within abandon_after"
 	if !s.Stasis {
