@@ -129,6 +129,13 @@ func (o *Options) defaults() error {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
+	return o.Validate()
+}
+
+// Validate checks the options as given, without filling in defaults: the
+// command line calls it so that "--speed 0" is an error rather than the
+// default.
+func (o *Options) Validate() error {
 	switch {
 	case o.Debts < 1 || o.Debts > 1_000_000:
 		return fmt.Errorf("--debts %d: expected 1 to 1000000", o.Debts)
@@ -136,9 +143,9 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("--agents %d: expected 1 to 500", o.Agents)
 	case o.Duration < time.Second:
 		return fmt.Errorf("--duration %s: expected at least 1s", o.Duration)
-	case o.Speed < 1 || o.Speed > 100 || math.IsNaN(o.Speed):
+	case o.ARIURL == "" && (o.Speed < 1 || o.Speed > 100 || math.IsNaN(o.Speed)):
 		return fmt.Errorf("--speed %g: expected 1 to 100", o.Speed)
-	case !strings.Contains(o.AgentTemplate, "{id}"):
+	case o.AgentTemplate != "" && !strings.Contains(o.AgentTemplate, "{id}"):
 		return fmt.Errorf("--agent-template %q: must contain {id}", o.AgentTemplate)
 	}
 	return nil

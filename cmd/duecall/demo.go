@@ -37,17 +37,10 @@ Against a real Asterisk loaded with deploy/asterisk/:
     --agent-template 'Local/agent-{id}@duecall-test' --debts 30 --duration 3m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// demo.Options treats zero as "default"; on the command line a
-			// zero is a mistake.
-			switch {
-			case opts.Debts < 1:
-				return fmt.Errorf("--debts %d: expected at least 1", opts.Debts)
-			case opts.Agents < 1:
-				return fmt.Errorf("--agents %d: expected at least 1", opts.Agents)
-			case opts.Duration < time.Second:
-				return fmt.Errorf("--duration %s: expected at least 1s", opts.Duration)
-			case opts.ARIURL == "" && (opts.Speed < 1 || opts.Speed > 100):
-				return fmt.Errorf("--speed %g: expected 1 to 100", opts.Speed)
+			// demo.Options fills zero values with defaults; on the command
+			// line a zero is a mistake, so check the values as given.
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if opts.ARIURL != "" {
 				opts.Speed = 1
