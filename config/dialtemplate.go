@@ -3,23 +3,22 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/duecall/duecall/dialer"
 	"strings"
-	"unicode"
 )
 
-// Dial template placeholders. The dialer expands them
-// (dialer.ParseDialTemplate); the configuration only checks templates, with
-// rules at least as strict as the dialer's, so that a template accepted
-// here never fails there.
+// Dial template placeholders. The dialer parses and expands templates
+// (dialer.ParseDialTemplate); the configuration checks them with that
+// parser, plus its own rule that a template starts with a technology.
 //
 //	{number}    E.164 without "+"                       84912345678
 //	{e164}      E.164 with "+"                          +84912345678
 //	{national}  as dialled inside the number's country  0912345678
-var placeholders = []string{"{number}", "{e164}", "{national}"}
+var placeholders = []string{dialer.PlaceholderNumber, dialer.PlaceholderE164, dialer.PlaceholderNational}
 
-// checkDialTemplate checks a dial template: "Tech/resource" with at least
-// one placeholder, no whitespace or control characters, and braces only
-// around known placeholders. It returns the number of placeholders.
+// checkDialTemplate checks a dial template: "Tech/resource" (the
+// configuration's own rule), then the dialer's parser, whose problems it
+// words for the configuration. It returns the number of placeholders.
 func checkDialTemplate(s string) (int, error) {
 	if s == "" {
 		return 0, errors.New("is required; e.g. PJSIP/{number}@trunk")
@@ -28,40 +27,22 @@ func checkDialTemplate(s string) (int, error) {
 	if !ok || !validTech(tech) {
 		return 0, fmt.Errorf("%s must start with a channel technology and a slash, e.g. PJSIP/{number}@trunk", quote(s))
 	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return 0, fmt.Errorf("%s contains whitespace or control characters", quote(s))
-		}
-	}
-	count := 0
-	rest := s
-	for rest != "" {
-		open := strings.IndexAny(rest, "{}")
-		if open < 0 {
-			break
-		}
-		if rest[open] == '}' {
-			return 0, fmt.Errorf("%s has a \"}\" without \"{\"", quote(s))
-		}
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 {
-			return 0, fmt.Errorf("%s has a \"{\" without \"}\"", quote(s))
-		}
-		name := rest[open : open+end+1]
-		known := false
-		for _, p := range placeholders {
-			known = known || name == p
-		}
-		if !known {
-			return 0, fmt.Errorf("%s has unknown placeholder %s%s; expected %s", quote(s), name, suggest(name, placeholders), strings.Join(placeholders, ", "))
-		}
-		count++
-		rest = rest[open+end+1:]
-	}
-	if count == 0 {
+	t, err := dialer.ParseDialTemplate(s)
+	var te *dialer.DialTemplateError
+	switch {
+	case err == nil:
+		return t.Placeholders(), nil
+	case !errors.As(err, &te):
+		return 0, fmt.Errorf("%s: %w", quote(s), err)
+	case te.Problem == dialer.ErrTemplateBadCharacter:
+		return 0, fmt.Errorf("%s contains whitespace or control characters", quote(s))
+	case te.Problem == dialer.ErrTemplateUnknownPlaceholder:
+		return 0, fmt.Errorf("%s has unknown placeholder %s%s; expected %s", quote(s), te.Name, suggest(te.Name, placeholders), strings.Join(placeholders, ", "))
+	case te.Problem == dialer.ErrTemplateNoPlaceholder:
 		return 0, fmt.Errorf("%s has no placeholder; it must contain %s", quote(s), strings.Join(placeholders, ", or "))
+	default:
+		return 0, fmt.Errorf("%s has a %v", quote(s), te.Problem)
 	}
-	return count, nil
 }
 
 // validTech reports whether s looks like a channel technology (PJSIP,

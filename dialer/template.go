@@ -34,19 +34,61 @@ type tmplPart struct {
 // originate, such as "PJSIP/{number}@trunk". Parse it with
 // ParseDialTemplate.
 type DialTemplate struct {
-	src   string
-	parts []tmplPart
+	src          string
+	parts        []tmplPart
+	placeholders int
 }
+
+// Problems a dial template can have; ParseDialTemplate's errors are a
+// *DialTemplateError wrapping one of them.
+var (
+	ErrTemplateEmpty              = errors.New("empty")
+	ErrTemplateUnmatchedClose     = errors.New(`"}" without "{"`)
+	ErrTemplateUnclosedOpen       = errors.New(`"{" without "}"`)
+	ErrTemplateUnknownPlaceholder = errors.New("unknown placeholder")
+	ErrTemplateBadCharacter       = errors.New("contains a space or control character")
+	ErrTemplateNoPlaceholder      = errors.New("no placeholder")
+)
+
+// DialTemplateError says what is wrong with a dial template.
+type DialTemplateError struct {
+	Template string
+	Problem  error  // one of the ErrTemplate* values
+	Name     string // the unknown placeholder, for ErrTemplateUnknownPlaceholder
+}
+
+func (e *DialTemplateError) Error() string {
+	switch e.Problem {
+	case ErrTemplateUnknownPlaceholder:
+		return fmt.Sprintf("dial template %q: unknown placeholder %q (want %s, %s or %s)",
+			e.Template, e.Name, PlaceholderNumber, PlaceholderE164, PlaceholderNational)
+	case ErrTemplateNoPlaceholder:
+		return fmt.Sprintf("dial template %q: no %s, %s or %s placeholder",
+			e.Template, PlaceholderNumber, PlaceholderE164, PlaceholderNational)
+	}
+	return fmt.Sprintf("dial template %q: %v", e.Template, e.Problem)
+}
+
+// Unwrap returns the problem.
+func (e *DialTemplateError) Unwrap() error { return e.Problem }
 
 // ParseDialTemplate parses a dial template. Text between braces must be one
 // of the placeholders, at least one placeholder must appear, and the template
-// may not contain spaces or control characters.
+// may not contain spaces or control characters. Errors are a
+// *DialTemplateError.
 func ParseDialTemplate(s string) (DialTemplate, error) {
 	t := DialTemplate{src: s}
-	if s == "" {
-		return t, errors.New("dial template: empty")
+	fail := func(problem error, name string) (DialTemplate, error) {
+		return DialTemplate{}, &DialTemplateError{Template: s, Problem: problem, Name: name}
 	}
-	hasPlaceholder := false
+	if s == "" {
+		return fail(ErrTemplateEmpty, "")
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fail(ErrTemplateBadCharacter, "")
+		}
+	}
 	rest := s
 	for rest != "" {
 		i := strings.IndexAny(rest, "{}")
@@ -58,34 +100,30 @@ func ParseDialTemplate(s string) (DialTemplate, error) {
 			t.parts = append(t.parts, tmplPart{lit: rest[:i]})
 		}
 		if rest[i] == '}' {
-			return DialTemplate{}, fmt.Errorf("dial template %q: unmatched '}' at %d", s, len(s)-len(rest)+i)
+			return fail(ErrTemplateUnmatchedClose, "")
 		}
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 {
-			return DialTemplate{}, fmt.Errorf("dial template %q: unclosed '{' at %d", s, len(s)-len(rest)+i)
+			return fail(ErrTemplateUnclosedOpen, "")
 		}
 		ph := rest[i : i+j+1]
 		switch ph {
 		case PlaceholderNumber, PlaceholderE164, PlaceholderNational:
 		default:
-			return DialTemplate{}, fmt.Errorf("dial template %q: unknown placeholder %q (want %s, %s or %s)",
-				s, ph, PlaceholderNumber, PlaceholderE164, PlaceholderNational)
+			return fail(ErrTemplateUnknownPlaceholder, ph)
 		}
 		t.parts = append(t.parts, tmplPart{ph: ph})
-		hasPlaceholder = true
+		t.placeholders++
 		rest = rest[i+j+1:]
 	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return DialTemplate{}, fmt.Errorf("dial template %q: contains a space or control character", s)
-		}
-	}
-	if !hasPlaceholder {
-		return DialTemplate{}, fmt.Errorf("dial template %q: no %s, %s or %s placeholder", s,
-			PlaceholderNumber, PlaceholderE164, PlaceholderNational)
+	if t.placeholders == 0 {
+		return fail(ErrTemplateNoPlaceholder, "")
 	}
 	return t, nil
 }
+
+// Placeholders counts the placeholders in the template.
+func (t DialTemplate) Placeholders() int { return t.placeholders }
 
 // String returns the template as parsed.
 func (t DialTemplate) String() string { return t.src }
