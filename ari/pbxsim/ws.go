@@ -2,6 +2,7 @@ package pbxsim
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -118,28 +119,42 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := &hijackRecorder{ResponseWriter: w}
+	// The socket is registered in the handshake, before the 101 response
+	// is written, as Asterisk does: a client that sees the upgrade succeed
+	// finds its application listed and receives every event from then on
+	// (they queue until the writer starts).
+	var c *wsConn
+	ran := false
 	srv := websocket.Server{
-		Handshake: func(*websocket.Config, *http.Request) error { return nil },
+		Handshake: func(*websocket.Config, *http.Request) error {
+			c = s.register(rec.conn, apps)
+			if c == nil {
+				return errors.New("simulator closed")
+			}
+			return nil
+		},
 		Handler: func(ws *websocket.Conn) {
-			s.runConn(ws, rec.conn, apps)
+			ran = true
+			s.runConn(c, ws)
 		},
 	}
 	srv.ServeHTTP(rec, r)
+	if c != nil && !ran {
+		// The upgrade failed after the handshake (the client went).
+		s.unregister(c)
+	}
 }
 
-// runConn registers a connected socket and writes its frames until it
-// ends.
-func (s *Server) runConn(ws *websocket.Conn, raw net.Conn, apps []string) {
-	ws.PayloadType = websocket.TextFrame
-	c := &wsConn{s: s, apps: apps, ws: ws, raw: raw,
+// register adds a socket for apps; nil when the simulator is closed.
+func (s *Server) register(raw net.Conn, apps []string) *wsConn {
+	c := &wsConn{s: s, apps: apps, raw: raw,
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
-		return
+		return nil
 	}
 	s.wg.Add(1)
-	defer s.wg.Done()
 	s.conns[c] = struct{}{}
 	for _, name := range apps {
 		a := s.ensureApp(name)
@@ -150,9 +165,33 @@ func (s *Server) runConn(ws *websocket.Conn, raw net.Conn, apps []string) {
 		a.active = c
 		a.conns[c] = true
 	}
-	s.mu.Unlock()
 	s.log.Debug("events socket connected", zap.Strings("apps", apps))
+	return c
+}
 
+// unregister removes a registered socket.
+func (s *Server) unregister(c *wsConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	for _, name := range c.apps {
+		a := s.apps[name]
+		if a == nil {
+			continue
+		}
+		delete(a.conns, c)
+		if a.active == c {
+			a.active = nil
+		}
+		s.gcApp(name)
+	}
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// runConn writes a registered socket's frames until it ends.
+func (s *Server) runConn(c *wsConn, ws *websocket.Conn) {
+	ws.PayloadType = websocket.TextFrame
+	c.ws = ws
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -165,23 +204,9 @@ func (s *Server) runConn(ws *websocket.Conn, raw net.Conn, apps []string) {
 	}()
 
 	c.writeLoop(readerDone)
-
-	s.mu.Lock()
-	delete(s.conns, c)
-	for _, name := range apps {
-		a := s.apps[name]
-		if a == nil {
-			continue
-		}
-		delete(a.conns, c)
-		if a.active == c {
-			a.active = nil
-		}
-		s.gcApp(name)
-	}
-	s.mu.Unlock()
+	s.unregister(c)
 	<-readerDone
-	s.log.Debug("events socket closed", zap.Strings("apps", apps))
+	s.log.Debug("events socket closed", zap.Strings("apps", c.apps))
 }
 
 // writeLoop writes queued frames until the client goes or the
