@@ -173,13 +173,16 @@ func BuildStats(ctx context.Context, engine Engine, store campaign.Store, campai
 	st := engine.Status(ctx)
 	out := Stats{GeneratedAt: now.UTC(), PBXConnected: st.PBXConnected, StoreHealthy: st.StoreHealthy, ConnectLatency: st.Latency}
 	for _, id := range campaignIDs {
-		rep, err := store.Counters(ctx, id)
-		if err != nil {
-			return Stats{}, fmt.Errorf("read KPI counters of campaign %s: %w", id, err)
-		}
+		// The queue first: a call's counters and its debt's new state are
+		// written in one step, so counters read after the queue include
+		// every call of every debt the queue counts as finished.
 		q, err := store.QueueStats(ctx, id, now)
 		if err != nil {
 			return Stats{}, fmt.Errorf("read queue of campaign %s: %w", id, err)
+		}
+		rep, err := store.Counters(ctx, id)
+		if err != nil {
+			return Stats{}, fmt.Errorf("read KPI counters of campaign %s: %w", id, err)
 		}
 		cs := CampaignStats{ID: id, Total: scope(rep.Total), Days: map[string]Scope{}, Agents: map[string]Scope{}, Queue: q}
 		for d, c := range rep.Days {
