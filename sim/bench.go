@@ -312,8 +312,12 @@ func writeTargets(b *strings.Builder, rows []Row) {
 		}
 		lines = append(lines, fmt.Sprintf("| %s | abandoned ≤ 3 %% in every seed | worst seed %s | %s |", r.Scenario,
 			pct(r.AbandonRateMax), mark(r.AbandonRateMax <= 0.03+1e-12)))
+		worst := mark(r.AbandonRateWorstWindowMax < 0.05)
+		if r.AbandonRateWorstWindow < 0.05 && r.AbandonRateWorstWindowMax >= 0.05 {
+			worst = "met by the median, **not in every seed**"
+		}
 		lines = append(lines, fmt.Sprintf("| %s | worst 1 h window < 5 %% | median %s, worst seed %s | %s |", r.Scenario,
-			pct(r.AbandonRateWorstWindow), pct(r.AbandonRateWorstWindowMax), mark(r.AbandonRateWorstWindowMax < 0.05)))
+			pct(r.AbandonRateWorstWindow), pct(r.AbandonRateWorstWindowMax), worst))
 		if a := find(string(pacing.ModeAdaptive), r.Scenario); a != nil && slices.Contains([]string{"S1", "S2", "S4", "S5"}, r.Scenario) {
 			d := (r.Occupancy - a.Occupancy) * 100
 			lines = append(lines, fmt.Sprintf("| %s | occupancy ≥ adaptive + 3 points | %+.1f points | %s |", r.Scenario, d, mark(d >= 3)))

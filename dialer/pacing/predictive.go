@@ -54,6 +54,14 @@ const (
 	// or more, and the controller alone holds the budget.
 	predNearShare    = 0.95
 	predNearAbandons = 6.0
+
+	// Hour guard: the pacer also keeps every hour's abandon rate under
+	// predHourCap (reported as the worst 1-hour window; regulators and
+	// supervisors look at hours too, and on a small team three abandons in
+	// an hour are already 5 %). While one more abandon would take the last
+	// hour to predHourCap of its answered calls (projected to a full hour
+	// early in the run), it dials progressively.
+	predHourCap = 0.045
 )
 
 // predQuantiles are the answer-delay quantiles a new call is evaluated at
@@ -77,14 +85,16 @@ var predQuantiles = [...]float64{1.0 / 6, 3.0 / 6, 5.0 / 6}
 // the window's abandon rate (Config.MaxAbandonRate over
 // Config.AbandonWindow, which the dialer counts) under the target with a
 // margin, damped by the last hour's rate; it backs off to progressive while
-// the window's rate is near the limit, and never places fewer calls than
+// the window's rate is near the limit or one more abandon would take the
+// last hour's over predHourCap, and never places fewer calls than
 // Progressive would. Create it with New (ModePredictive).
 type Predictive struct {
 	target float64
 	answer *rateEst
 	res    *resolveDist // placement → answer, or → end of unanswered calls
 	talk   *durDist     // bridged → end
-	hour   *Window      // the last hour's answered and abandoned calls
+	hour   *Window      // the last hour's answered and abandoned calls, by answer time
+	first  time.Time    // answer time of the first call in hour (see hourNearLimit)
 
 	resolved, talks int64
 	lastBuild       time.Time
@@ -131,7 +141,15 @@ func (p *Predictive) Record(r Result) {
 	p.answer.add(r.PlacedAt.Hour(), r.Answered())
 	switch {
 	case r.Answered():
-		p.hour.Add(r.EndedAt, r.Abandoned())
+		// By answer time, as the hour's rate is judged.
+		at := r.AnsweredAt
+		if at.IsZero() {
+			at = r.EndedAt
+		}
+		if p.hour.Counts(at).Answered == 0 {
+			p.first = at // the first call of the run, or after an hour without any
+		}
+		p.hour.Add(at, r.Abandoned())
 		if !r.AnsweredAt.IsZero() {
 			p.res.add(r.AnsweredAt.Sub(r.PlacedAt).Seconds(), true)
 		}
@@ -175,12 +193,19 @@ func (p *Predictive) Lines(st State) int {
 				w.Abandoned, w.Answered, w.Rate()*100, p.target*100)}
 		return base
 	}
+	h := p.hour.Counts(now)
+	if p.hourNearLimit(h, now) {
+		p.report = Report{Mode: ModePredictive, DialLevel: level(base),
+			Note: fmt.Sprintf("backed off to progressive: %d abandoned of %d answered in the last hour, hour limit %.1f%%",
+				h.Abandoned, h.Answered, predHourCap*100)}
+		return base
+	}
 	pAns := p.answer.rate(now.Hour(), float64(len(p.ansDelay)))
 	if pAns <= 0 {
 		p.report = Report{Mode: ModePredictive, DialLevel: level(base), Note: "no answer yet: progressive"}
 		return base
 	}
-	theta := p.threshold(w, p.hour.Counts(now))
+	theta := p.threshold(w, h)
 	limit := min(free, predMaxPerAgent*working-len(st.Calls))
 	n := base
 	if n < limit {
@@ -221,6 +246,21 @@ func (p *Predictive) observe(st State) {
 func (p *Predictive) nearLimit(w WindowCounts) bool {
 	return float64(w.Answered) >= predNearAbandons/p.target &&
 		float64(w.Abandoned) >= predNearShare*p.target*float64(w.Answered)
+}
+
+// hourNearLimit reports whether one more abandoned call would take the
+// last hour's abandon rate to predHourCap. When the calls in the window
+// began less than an hour ago (at the start of the run, or after an hour
+// without answered calls, such as a break), the answered count is projected
+// to a full hour at the rate seen since (over at least 10 minutes), so that
+// the first minutes are not held to the rate of a handful of calls; an
+// empty window allows no risk until calls are answered again.
+func (p *Predictive) hourNearLimit(h WindowCounts, now time.Time) bool {
+	answered := float64(h.Answered)
+	if span := now.Sub(p.first); !p.first.IsZero() && span > 0 && span < p.hour.Span() {
+		answered *= float64(p.hour.Span()) / float64(max(span, p.hour.Span()/6))
+	}
+	return float64(h.Abandoned+1) >= predHourCap*(answered+1)
 }
 
 // threshold is the controller: the highest chance of finding no agent a new

@@ -22,7 +22,7 @@ func trained(t *testing.T, n int, talk func(r *rand.Rand) time.Duration) *Predic
 	}
 	pr := p.(*Predictive)
 	r := rand.New(rand.NewPCG(7, 8))
-	at := pt0.Add(-2 * time.Hour)
+	at := pt0.Add(-time.Duration(n) * time.Second) // the last call at pt0
 	for i := range n {
 		placed := at.Add(time.Duration(i) * time.Second)
 		if i%4 == 0 {
@@ -43,6 +43,11 @@ func narrowTalk(r *rand.Rand) time.Duration {
 // predState builds a state at pt0: busy agents with the given talk elapsed,
 // ready agents, and ringing calls of the given ages.
 func predState(ready int, busyElapsed []time.Duration, ringAges []time.Duration, w WindowCounts) State {
+	return predStateAt(pt0, ready, busyElapsed, ringAges, w)
+}
+
+// predStateAt is predState at another time.
+func predStateAt(pt0 time.Time, ready int, busyElapsed []time.Duration, ringAges []time.Duration, w WindowCounts) State {
 	st := State{Now: pt0, MaxLines: 500, AbandonAfter: 2 * time.Second, Stats: Stats{Window: w}}
 	for range ready {
 		st.Agents = append(st.Agents, Agent{State: AgentReady, Since: pt0.Add(-time.Second)})
@@ -247,5 +252,76 @@ func BenchmarkAdaptiveSample(b *testing.B) {
 	for b.Loop() {
 		a.Sample(st)
 		a.Lines(st)
+	}
+}
+
+// TestPredictiveHourNearLimit: the pacer stops risking abandons while one
+// more would take the last hour to predHourCap (4.5 %) of its answered
+// calls, projecting the answered count to a full hour early in the run.
+func TestPredictiveHourNearLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		first             time.Duration // before pt0; 0: nothing recorded
+		answered, abandon int64
+		want              bool
+	}{
+		{"a full hour, 60 answered, none abandoned", 3 * time.Hour, 60, 0, false},
+		{"a full hour, 60 answered, 1 abandoned", 3 * time.Hour, 60, 1, false},
+		{"a full hour, 60 answered, 2 abandoned", 3 * time.Hour, 60, 2, true},
+		{"a full hour, 240 answered, 9 abandoned", 3 * time.Hour, 240, 9, false},
+		{"a full hour, 240 answered, 10 abandoned", 3 * time.Hour, 240, 10, true},
+		{"10 minutes in, 10 answered (60 an hour), none abandoned", 10 * time.Minute, 10, 0, false},
+		{"10 minutes in, 10 answered, 1 abandoned", 10 * time.Minute, 10, 1, false},
+		{"10 minutes in, 10 answered, 2 abandoned", 10 * time.Minute, 10, 2, true},
+		{"2 minutes in, 2 answered: projected as over 10 minutes", 2 * time.Minute, 2, 0, true},
+		{"30 minutes in, 60 answered (120 an hour), 4 abandoned", 30 * time.Minute, 60, 4, false},
+		{"30 minutes in, 60 answered, 5 abandoned", 30 * time.Minute, 60, 5, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPredictive(Config{})
+			if tc.first > 0 {
+				p.first = pt0.Add(-tc.first)
+			}
+			h := WindowCounts{Span: time.Hour, Answered: tc.answered, Abandoned: tc.abandon}
+			if got := p.hourNearLimit(h, pt0); got != tc.want {
+				t.Errorf("hourNearLimit = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPredictiveBacksOffForTheHour: two abandons among the last hour's 60
+// answered calls stop predictive dialing even with a healthy day.
+func TestPredictiveBacksOffForTheHour(t *testing.T) {
+	p := trained(t, 2000, narrowTalk)
+	if got := p.Lines(predState(0, repeat(178*time.Second, 10), nil, healthy)); got == 0 {
+		t.Fatal("no calls placed before the hour's abandons")
+	}
+	// An hour later: a break, then an hour of 60 answered calls.
+	now := pt0.Add(2 * time.Hour)
+	st := predStateAt(now, 0, repeat(178*time.Second, 10), nil, healthy)
+	p.lastEval = time.Time{}
+	if got := p.Lines(st); got != 0 {
+		t.Fatalf("after an hour without answered calls: Lines = %d, want progressive 0", got)
+	}
+	for i := range 60 {
+		ans := now.Add(-time.Hour + time.Duration(i+1)*time.Minute - 30*time.Second)
+		out := campaign.OutcomeBridged
+		if i%30 == 29 {
+			out = campaign.OutcomeAbandoned
+		}
+		r := Result{Outcome: out, Dialed: true, PlacedAt: ans.Add(-5 * time.Second), AnsweredAt: ans, EndedAt: ans.Add(2 * time.Second)}
+		if out == campaign.OutcomeBridged {
+			r.BridgedAt = ans
+			r.EndedAt = ans.Add(20 * time.Second)
+		}
+		p.Record(r)
+	}
+	p.lastEval = time.Time{}
+	if got := p.Lines(st); got != 0 {
+		t.Fatalf("2 abandoned of 60 answered in the last hour: Lines = %d, want progressive 0", got)
+	}
+	if r := p.Report(); !strings.Contains(r.Note, "last hour") {
+		t.Fatalf("report %+v: want a note about the last hour", r)
 	}
 }
