@@ -80,7 +80,7 @@ func ZonesForDebt(timezone string, phones []string, defaultZone string) (zones [
 		return []*time.Location{loc}, ZoneSourceDebt, nil
 	}
 	for _, p := range phones {
-		names, err := phoneZones(p)
+		names, err := PhoneZones(p)
 		if err != nil {
 			return nil, "", err
 		}
@@ -109,9 +109,13 @@ func ZonesForDebt(timezone string, phones []string, defaultZone string) (zones [
 	return zones, ZoneSourceDefault, nil
 }
 
-// phoneZones returns the zone names phonenumbers maps an E.164 number to,
-// without "Etc/Unknown"; nil when the number cannot be placed.
-func phoneZones(e164 string) ([]string, error) {
+// PhoneZones returns the IANA zone names phonenumbers maps an E.164
+// number to (GetTimezonesForNumber), in its order and without
+// "Etc/Unknown"; nil when the number cannot be parsed or placed. These are
+// the zones ZonesForDebt uses for a debt without a timezone column; the
+// importer uses them to warn when a timezone column contradicts the
+// numbers. Errors never contain the number unmasked.
+func PhoneZones(e164 string) ([]string, error) {
 	e164 = strings.TrimSpace(e164)
 	if !strings.HasPrefix(e164, "+") {
 		return nil, nil

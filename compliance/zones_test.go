@@ -165,3 +165,36 @@ func FuzzParseZones(f *testing.F) {
 		}
 	})
 }
+
+// TestPhoneZones: the exported phone-zone lookup is the one ZonesForDebt
+// uses, "Etc/Unknown" left out.
+func TestPhoneZones(t *testing.T) {
+	tests := []struct {
+		e164 string
+		want []string
+	}{
+		{"+84912345678", []string{"Asia/Ho_Chi_Minh"}},
+		{"+12125551234", []string{"America/New_York"}},
+		{"+447911123456", []string{"Europe/Guernsey", "Europe/Isle_of_Man", "Europe/London"}},
+		{"+80012345678", nil}, // international freephone: Etc/Unknown
+		{"0912345678", nil},   // not E.164
+		{"+", nil},
+	}
+	for _, tt := range tests {
+		got, err := PhoneZones(tt.e164)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("PhoneZones(%q) = %q, %v; want %q", tt.e164, got, err, tt.want)
+		}
+		zones, source, err := ZonesForDebt("", []string{tt.e164}, "UTC")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.want == nil {
+			if source != ZoneSourceDefault {
+				t.Errorf("ZonesForDebt placed %q in %s", tt.e164, zoneNames(zones))
+			}
+		} else if names := zoneNames(zones); names != strings.Join(tt.want, ",") {
+			t.Errorf("ZonesForDebt(%q) = %s, PhoneZones %q", tt.e164, names, tt.want)
+		}
+	}
+}

@@ -43,7 +43,9 @@
 //	phone2, phone3  more numbers of the debtor, dialled when the earlier
 //	                ones fail. A number equal to an earlier one (after
 //	                normalisation) is dropped.
-//	timezone        the debtor's IANA time zone ("Asia/Ho_Chi_Minh").
+//	timezone        the debtor's IANA time zone ("Asia/Ho_Chi_Minh"). The
+//	                calling window follows it rather than the numbers'
+//	                zones; see "Warnings" below.
 //	priority        a whole number from 0 to 15, higher is dialled first.
 //	notes           free text shown to the agent.
 //
@@ -76,4 +78,34 @@
 // Summary.Duplicates counts those rows. To count them the importer keeps
 // an 8-byte hash per distinct debt_id (about 25 MB per million rows in a Go
 // map); everything else it holds is one batch.
+//
+// # Warnings
+//
+// A valid row that may not be what was meant is imported as written and
+// reported as a RowWarning in Summary.Warnings (the first 100;
+// Summary.WarningCount counts them all, Summary.Warned the rows). Names
+// never appear in warnings, and numbers are masked with phone.Mask.
+//
+// The one warning today is about the timezone column. The compliance
+// engine takes the debtor's calling window from the timezone column when
+// it is set, and only otherwise from the zones the debtor's numbers map to
+// (compliance.ZonesForDebt and compliance.PhoneZones). A row is warned
+// about when its timezone keeps a different clock from every zone of every
+// number that can be placed in a zone, e.g. "America/New_York" with only
+// Vietnamese numbers: the debtor would be called in New York's hours,
+// which can be night in Vietnam. It may be right (a debtor living abroad),
+// hence a warning and not an error. Numbers that cannot be placed
+// ("Etc/Unknown", such as +800 freephone numbers) are left out, and a row
+// none of whose numbers can be placed gets no warning.
+//
+// Two zones keep the same clock when their UTC offsets are equal at every
+// moment of the 365 days from the import (Options.Now), daylight saving
+// included. Zone names are not compared, so aliases (Asia/Saigon and
+// Asia/Ho_Chi_Minh) and zones that keep one clock (Europe/Dublin for an
+// Irish number that the phone data places in Europe/London, or
+// Australia/Melbourne and Australia/Sydney) give no warning, while
+// America/Phoenix with a Denver number does: the clocks differ in summer.
+// A zone with the same clock in another country (Asia/Bangkok with a
+// Vietnamese number) gives no warning either: the calling hours are the
+// same.
 package importer

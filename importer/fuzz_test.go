@@ -27,6 +27,7 @@ func FuzzImport(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbfdebt_id;debtor_name;phone;amount;currency;due_date\nD1;An;0912345678;1;VND;2025-01-01\n"), false, uint8(3))
 	f.Add([]byte("D1,An,0912345678,,,1,VND,2025-01-01,,,\"a\nb\",x\nD1,An,0166 123 4567,,,2,vnd,1/2/2025,UTC,3,,\n"), true, uint8(0))
 	f.Add([]byte("D1,\"An,0912345678\n"), true, uint8(0))
+	f.Add([]byte("D3,An,0912345678,+1 415 555 0123,,1,VND,2025-01-01,America/New_York,3,,x\nD4,An,+800 1234 5678,,,1,VND,2025-01-01,Asia/Saigon,,,\n"), true, uint8(1))
 	f.Add([]byte(",,,,,,,,,,,\n\n\r\nD2,B\"x,1\n"), true, uint8(5))
 	f.Add([]byte(""), false, uint8(0))
 
@@ -79,6 +80,16 @@ func FuzzImport(f *testing.F) {
 		}
 		if want := min(len(errs), maxKeptErrors); len(sum.Errors) != want {
 			t.Fatalf("kept %d errors, want %d", len(sum.Errors), want)
+		}
+
+		// Warnings are about imported rows only, kept like errors.
+		if sum.Warned > sum.Imported || sum.WarningCount < sum.Warned || len(sum.Warnings) != min(sum.WarningCount, maxKeptWarnings) {
+			t.Fatalf("warned %d of %d imported rows, %d warnings, %d kept", sum.Warned, sum.Imported, sum.WarningCount, len(sum.Warnings))
+		}
+		for i, w := range sum.Warnings {
+			if w.Line < 2 || w.Column != "timezone" || w.Reason == "" || (i > 0 && w.Line < sum.Warnings[i-1].Line) {
+				t.Fatalf("bad row warning %+v", w)
+			}
 		}
 
 		// Every valid row is in the store, once per debt_id.

@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"io"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -58,6 +59,10 @@ type Options struct {
 	OnRowError func(RowError)
 	// Logger receives debug logs of the batches (zap.NewNop() when nil).
 	Logger *zap.Logger
+	// Now is the clock of the timezone check (time.Now when nil): a
+	// timezone column is compared with the numbers' zones over the year
+	// from Now (see RowWarning).
+	Now func() time.Time
 }
 
 // Stats is the progress of a running import.
@@ -128,6 +133,12 @@ type Summary struct {
 	// several); Errors holds the first 100 of them.
 	ErrorCount int
 	Errors     []RowError
+	// Warned is the number of imported rows with warnings: stored as
+	// written, but worth a look (see RowWarning). WarningCount is the
+	// number of warnings; Warnings holds the first 100 of them.
+	Warned       int
+	WarningCount int
+	Warnings     []RowWarning
 }
 
 // column identifies a documented column.
@@ -226,6 +237,7 @@ type importer struct {
 	log    *zap.Logger
 	layout layout
 	zones  zoneCache
+	clocks clocks
 	sum    Summary
 	ok     int // valid rows so far, including the pending batch
 
@@ -248,6 +260,8 @@ type importer struct {
 // Import reads a debts CSV (see the package documentation for the format)
 // from r and upserts its valid rows into store in batches. Invalid rows
 // are reported in the Summary and through opts.OnRowError and skipped.
+// Valid rows that may not be what was meant (see RowWarning) are imported
+// and reported in the Summary's Warnings.
 //
 // The error is for what stops the import: a bad header (wrapping
 // ErrHeader), a read error, a store error or ctx's end. Batches stored
@@ -291,11 +305,16 @@ func newImporter(store campaign.Store, opts Options) (*importer, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
 	return &importer{
 		opts:       opts,
 		store:      store,
 		log:        log.With(zap.String("campaign_id", opts.CampaignID)),
 		zones:      zoneCache{},
+		clocks:     newClocks(now()),
 		batchIndex: make(map[string]int, min(opts.BatchSize, maxPrealloc)),
 		seed:       maphash.MakeSeed(),
 		seen:       make(map[uint64]struct{}),
@@ -448,6 +467,9 @@ func (im *importer) row(ctx context.Context, rec []string) error {
 		return nil
 	}
 	im.ok++
+	if w, ok := im.zoneWarning(line, d); ok {
+		im.warn(w)
+	}
 	h := maphash.String(im.seed, d.ID)
 	if _, dup := im.seen[h]; dup {
 		im.sum.Duplicates++

@@ -112,11 +112,16 @@ func formatCount(n int) string {
 }
 
 // Write prints the summary for a person, e.g. at the end of an import
-// from the command line: the counts, then the first row errors kept.
+// from the command line: the counts, then the first row errors kept, then
+// the first row warnings kept.
 func (s Summary) Write(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "rows read:  %s\n", formatCount(s.Rows))
-	fmt.Fprintf(&b, "imported:   %s (created %s, updated %s)\n", formatCount(s.Imported), formatCount(s.Created), formatCount(s.Updated))
+	fmt.Fprintf(&b, "imported:   %s (created %s, updated %s", formatCount(s.Imported), formatCount(s.Created), formatCount(s.Updated))
+	if s.Warned > 0 {
+		fmt.Fprintf(&b, "; %s with warnings", formatCount(s.Warned))
+	}
+	b.WriteString(")\n")
 	if s.Duplicates > 0 {
 		fmt.Fprintf(&b, "duplicates: %s rows repeated a debt_id of an earlier row; the later row won\n", formatCount(s.Duplicates))
 	}
@@ -135,6 +140,21 @@ func (s Summary) Write(w io.Writer) error {
 	}
 	if more := s.ErrorCount - len(s.Errors); more > 0 {
 		fmt.Fprintf(&b, "  ... and %s more errors not shown\n", formatCount(more))
+	}
+	if s.Warned > 0 || s.WarningCount > 0 {
+		fmt.Fprintf(&b, "warnings:   %s rows imported as written; check them", formatCount(s.Warned))
+		if s.WarningCount != s.Warned {
+			fmt.Fprintf(&b, " (%s warnings)", formatCount(s.WarningCount))
+		}
+		b.WriteByte('\n')
+	}
+	for _, w := range s.Warnings {
+		b.WriteString("  ")
+		b.WriteString(w.String())
+		b.WriteByte('\n')
+	}
+	if more := s.WarningCount - len(s.Warnings); more > 0 {
+		fmt.Fprintf(&b, "  ... and %s more warnings not shown\n", formatCount(more))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
