@@ -38,7 +38,8 @@ type Gate interface {
 	Record(ctx context.Context, a Attempt) error
 
 	// Dispose feeds an agent's wrap-up code of an attempt to the gate: a
-	// code that says the debt is paid or disputed stops further calls.
+	// code that says the debt is paid or disputed, or that it must be
+	// investigated (DispositionFraudSuspected), stops further calls.
 	Dispose(ctx context.Context, campaignID, attemptID, agentID, code string, at time.Time) error
 }
 
@@ -143,7 +144,8 @@ func (s *GatedStore) Complete(ctx context.Context, lease Lease, a Attempt, next 
 }
 
 // SetDisposition records the wrap-up code in the Store, then gives it to
-// the gate (a "paid" or "disputed" code stops further calls).
+// the gate (a "paid", "disputed" or "fraud_suspected" code stops further
+// calls).
 func (s *GatedStore) SetDisposition(ctx context.Context, campaignID, attemptID, agentID, code string, at time.Time) error {
 	if err := s.Store.SetDisposition(ctx, campaignID, attemptID, agentID, code, at); err != nil {
 		return err

@@ -25,6 +25,11 @@ type Counters struct {
 // DispositionPromiseToPay is the wrap-up code counted as a promise to pay.
 const DispositionPromiseToPay = "promise_to_pay"
 
+// DispositionFraudSuspected is the wrap-up code of an agent who suspects
+// fraud: the debt goes under investigation (no more calls) and a
+// supervisor is alerted at once (package alerts).
+const DispositionFraudSuspected = "fraud_suspected"
+
 // Count adds one attempt to the counters.
 func (c *Counters) Count(a Attempt) {
 	c.Placed++

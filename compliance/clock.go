@@ -38,19 +38,49 @@ func (t TimeOfDay) String() string {
 // seconds is t in seconds after midnight.
 func (t TimeOfDay) seconds() int64 { return int64(t) * 60 }
 
+// syntaxError is an error of the parsers in this package: its text says
+// what is wrong and what is expected, and it wraps ErrSyntax without
+// adding "syntax error" to the text.
+type syntaxError struct{ msg string }
+
+func (e *syntaxError) Error() string { return e.msg }
+
+// Unwrap returns ErrSyntax.
+func (e *syntaxError) Unwrap() error { return ErrSyntax }
+
+func syntaxErrorf(format string, args ...any) error {
+	return &syntaxError{msg: fmt.Sprintf(format, args...)}
+}
+
 // ParseTimeOfDay parses "HH:MM" (24-hour clock, one or two hour digits,
 // two minute digits), from "00:00" to "24:00".
 func ParseTimeOfDay(s string) (TimeOfDay, error) {
-	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	t, why := parseClock(s)
+	if why != "" {
+		return 0, syntaxErrorf("%s; expected HH:MM from 00:00 to 24:00", why)
+	}
+	return t, nil
+}
+
+// parseClock parses "HH:MM"; on failure it returns why, without
+// repeating s unless s is not a time of day at all.
+func parseClock(s string) (TimeOfDay, string) {
+	t := strings.TrimSpace(s)
+	h, m, ok := strings.Cut(t, ":")
 	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 || !digits(h) || !digits(m) {
-		return 0, fmt.Errorf("time of day %q: want HH:MM: %w", s, ErrSyntax)
+		return 0, fmt.Sprintf("%q is not a time of day", t)
 	}
 	hh, _ := strconv.Atoi(h)
 	mm, _ := strconv.Atoi(m)
-	if mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
-		return 0, fmt.Errorf("time of day %q: out of range 00:00..24:00: %w", s, ErrSyntax)
+	switch {
+	case hh > 24:
+		return 0, fmt.Sprintf("%s: hour %d is out of range (00 to 24)", t, hh)
+	case mm > 59:
+		return 0, fmt.Sprintf("%s: minute %d is out of range (00 to 59)", t, mm)
+	case hh == 24 && mm != 0:
+		return 0, fmt.Sprintf("%s is after 24:00", t)
 	}
-	return Clock(hh, mm), nil
+	return Clock(hh, mm), ""
 }
 
 // MarshalText formats t as "HH:MM".
@@ -101,8 +131,10 @@ func (w Window) contains(sod int64) bool {
 }
 
 // ParseWindow parses "HH:MM-HH:MM" (also with an en dash or "to" between
-// the times, and spaces around them) and validates the result.
+// the times, and spaces around them) and validates the result. Errors say
+// what is wrong with s and the form expected.
 func ParseWindow(s string) (Window, error) {
+	const expected = `expected "HH:MM-HH:MM" with start before end, e.g. "07:00-21:00"`
 	var a, b string
 	var ok bool
 	for _, sep := range []string{"-", "–", "—", " to "} {
@@ -111,19 +143,19 @@ func ParseWindow(s string) (Window, error) {
 		}
 	}
 	if !ok {
-		return Window{}, fmt.Errorf("window %q: want HH:MM-HH:MM: %w", s, ErrSyntax)
+		return Window{}, syntaxErrorf(`%q: no "-" between start and end; %s`, s, expected)
 	}
-	start, err := ParseTimeOfDay(a)
-	if err != nil {
-		return Window{}, fmt.Errorf("window %q: %w", s, err)
+	start, why := parseClock(a)
+	if why != "" {
+		return Window{}, syntaxErrorf("%q: start %s; %s", s, why, expected)
 	}
-	end, err := ParseTimeOfDay(b)
-	if err != nil {
-		return Window{}, fmt.Errorf("window %q: %w", s, err)
+	end, why := parseClock(b)
+	if why != "" {
+		return Window{}, syntaxErrorf("%q: end %s; %s", s, why, expected)
 	}
 	w := Window{Start: start, End: end}
 	if err := w.Validate(); err != nil {
-		return Window{}, fmt.Errorf("window %q: %v: %w", s, err, ErrSyntax)
+		return Window{}, syntaxErrorf("%q: %v; %s", s, err, expected)
 	}
 	return w, nil
 }
@@ -195,14 +227,14 @@ func dateOfEpochDay(n int64) Date { return DateOf(time.Unix(n*secondsPerDay, 0).
 func ParseDate(s string) (Date, error) {
 	s = strings.TrimSpace(s)
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s[:4]) || !digits(s[5:7]) || !digits(s[8:]) {
-		return Date{}, fmt.Errorf("date %q: want YYYY-MM-DD: %w", s, ErrSyntax)
+		return Date{}, syntaxErrorf("date %q: want YYYY-MM-DD", s)
 	}
 	y, _ := strconv.Atoi(s[:4])
 	m, _ := strconv.Atoi(s[5:7])
 	dd, _ := strconv.Atoi(s[8:])
 	d := Date{Year: y, Month: time.Month(m), Day: dd}
 	if !d.Valid() {
-		return Date{}, fmt.Errorf("date %q: no such day: %w", s, ErrSyntax)
+		return Date{}, syntaxErrorf("date %q: no such day", s)
 	}
 	return d, nil
 }
@@ -257,7 +289,7 @@ func ParseWeekdays(s string) ([]time.Weekday, error) {
 	var set [7]bool
 	fields := splitList(s)
 	if len(fields) == 0 {
-		return nil, fmt.Errorf("days %q: empty: %w", s, ErrSyntax)
+		return nil, syntaxErrorf("days %q: empty", s)
 	}
 	for _, f := range fields {
 		f = strings.ToLower(f)
@@ -270,12 +302,12 @@ func ParseWeekdays(s string) ([]time.Weekday, error) {
 		a, b, isRange := strings.Cut(f, "-")
 		from, ok := weekdayNames[strings.TrimSpace(a)]
 		if !ok {
-			return nil, fmt.Errorf("days %q: unknown day %q: %w", s, a, ErrSyntax)
+			return nil, syntaxErrorf("days %q: unknown day %q; expected days such as mon, tue or ranges such as mon-fri", s, a)
 		}
 		to := from
 		if isRange {
 			if to, ok = weekdayNames[strings.TrimSpace(b)]; !ok {
-				return nil, fmt.Errorf("days %q: unknown day %q: %w", s, b, ErrSyntax)
+				return nil, syntaxErrorf("days %q: unknown day %q; expected days such as mon, tue or ranges such as mon-fri", s, b)
 			}
 		}
 		for d := from; ; d = (d + 1) % 7 {
@@ -329,7 +361,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
 		n, err := strconv.ParseInt(s[:i], 10, 64)
 		if err != nil || i == 0 || !digits(s[:i]) || n > 100*365 {
-			return 0, fmt.Errorf("duration %q: want a Go duration or whole days such as 7d: %w", in, ErrSyntax)
+			return 0, syntaxErrorf("duration %q: want a Go duration or whole days such as 7d", in)
 		}
 		total = time.Duration(n) * 24 * time.Hour
 		s = s[i+1:]
@@ -342,10 +374,10 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
-		return 0, fmt.Errorf("duration %q: want a Go duration or whole days such as 7d: %w", in, ErrSyntax)
+		return 0, syntaxErrorf("duration %q: want a Go duration or whole days such as 7d", in)
 	}
 	if d > 0 && total > time.Duration(1<<63-1)-d {
-		return 0, fmt.Errorf("duration %q: too long: %w", in, ErrSyntax)
+		return 0, syntaxErrorf("duration %q: too long", in)
 	}
 	total += d
 	if neg {

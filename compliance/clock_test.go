@@ -74,6 +74,33 @@ func TestParseWindow(t *testing.T) {
 	}
 }
 
+// TestParseErrorsWithoutNoise: parse errors say what is wrong and what is
+// expected, and wrap ErrSyntax without saying "syntax error".
+func TestParseErrorsWithoutNoise(t *testing.T) {
+	const expected = `; expected "HH:MM-HH:MM" with start before end, e.g. "07:00-21:00"`
+	for _, tt := range []struct {
+		err  func() error
+		want string
+	}{
+		{func() error { _, err := ParseWindow("25:00-21:00"); return err }, `"25:00-21:00": start 25:00: hour 25 is out of range (00 to 24)` + expected},
+		{func() error { _, err := ParseWindow("21:00-07:00"); return err }, `"21:00-07:00": end 07:00 must be after start 21:00 (windows do not span midnight)` + expected},
+		{func() error { _, err := ParseWindow("08:00-"); return err }, `"08:00-": end "" is not a time of day` + expected},
+		{func() error { _, err := ParseWindow("08:00"); return err }, `"08:00": no "-" between start and end` + expected},
+		{func() error { _, err := ParseTimeOfDay("12:60"); return err }, `12:60: minute 60 is out of range (00 to 59); expected HH:MM from 00:00 to 24:00`},
+		{func() error { _, err := ParseTimeOfDay("noon"); return err }, `"noon" is not a time of day; expected HH:MM from 00:00 to 24:00`},
+		{func() error { _, err := ParseDate("2026-02-30"); return err }, `date "2026-02-30": no such day`},
+		{func() error { _, err := ParseDuration("3 days"); return err }, `duration "3 days": want a Go duration or whole days such as 7d`},
+	} {
+		err := tt.err()
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("error %v\nwant  %s", err, tt.want)
+		}
+		if !errors.Is(err, ErrSyntax) {
+			t.Errorf("error %v does not wrap ErrSyntax", err)
+		}
+	}
+}
+
 func TestParseDate(t *testing.T) {
 	tests := []struct {
 		in   string

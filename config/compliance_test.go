@@ -122,7 +122,7 @@ func TestComplianceErrors(t *testing.T) {
 		{"unknown zone", with("      default_zone: Asia/Saigonn\n"), "campaigns[0].compliance.default_zone", []string{"test.yaml:10:21", `"Asia/Saigonn"`, "unknown time zone"}},
 		{"Local zone", with("      default_zone: Local\n"), "campaigns[0].compliance.default_zone", []string{"unknown time zone"}},
 		{"window end before start", with("      window: 21:00-07:00\n"), "campaigns[0].compliance.window", []string{"end 07:00 must be after start 21:00"}},
-		{"window syntax", with("      window: 7am-9pm\n"), "campaigns[0].compliance.window", []string{"want HH:MM"}},
+		{"window syntax", with("      window: 7am-9pm\n"), "campaigns[0].compliance.window", []string{`start "7am" is not a time of day`}},
 		{"cap zero", with("      caps: {per_debtor_per_day: 0}\n"), "campaigns[0].compliance.caps.per_debtor_per_day", []string{"0 is below 1", "write none"}},
 		{"cap negative", with("      caps: {per_debt_total: -2}\n"), "campaigns[0].compliance.caps.per_debt_total", []string{"-2 is below 1"}},
 		{"cap not a number", with("      caps: {per_phone_per_day: many}\n"), "campaigns[0].compliance.caps.per_phone_per_day", []string{`"many" is not a whole number`}},
@@ -168,6 +168,52 @@ func TestComplianceErrors(t *testing.T) {
 	_, _, err := load(t, with("      window: 21:00-07:00\n      default_zone: Nowhere/City\n"))
 	if n := len(FieldErrors(err)); n != 2 {
 		t.Errorf("%d errors, want 2: %v", n, err)
+	}
+}
+
+// TestComplianceWindowMessages: a bad calling window is reported with its
+// file position, its key, what is wrong and the form expected, and without
+// the parser's own wording ("syntax error", the value repeated).
+func TestComplianceWindowMessages(t *testing.T) {
+	const expected = `; expected "HH:MM-HH:MM" with start before end, e.g. "07:00-21:00"`
+	with := func(s string) string { return minimal + "    compliance:\n" + s }
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"hour out of range", with("      window: \"25:00-21:00\"\n"),
+			`test.yaml:10:15: campaigns[0].compliance.window: "25:00-21:00": start 25:00: hour 25 is out of range (00 to 24)` + expected},
+		{"minute out of range", with("      window: 07:00-21:60\n"),
+			`test.yaml:10:15: campaigns[0].compliance.window: "07:00-21:60": end 21:60: minute 60 is out of range (00 to 59)` + expected},
+		{"after midnight", with("      window: 07:00-24:30\n"),
+			`test.yaml:10:15: campaigns[0].compliance.window: "07:00-24:30": end 24:30 is after 24:00` + expected},
+		{"end before start", with("      window: 21:00-07:00\n"),
+			`test.yaml:10:15: campaigns[0].compliance.window: "21:00-07:00": end 07:00 must be after start 21:00 (windows do not span midnight)` + expected},
+		{"empty window", with("      window: 08:00-08:00\n"),
+			`test.yaml:10:15: campaigns[0].compliance.window: "08:00-08:00": end 08:00 must be after start 08:00 (windows do not span midnight)` + expected},
+		{"not a time", with("      window: 7am-9pm\n"),
+			`test.yaml:10:15: campaigns[0].compliance.window: "7am-9pm": start "7am" is not a time of day` + expected},
+		{"no separator", with("      window: \"0700\"\n"),
+			`test.yaml:10:15: campaigns[0].compliance.window: "0700": no "-" between start and end` + expected},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := load(t, tt.yaml)
+			var got []string
+			for _, fe := range FieldErrors(err) {
+				got = append(got, fe.Error())
+			}
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("errors\n%q\nwant\n%q", got, tt.want)
+			}
+		})
+	}
+	// Other compliance values carry no parser noise either.
+	for _, y := range []string{
+		with("      days: mon-fry\n"),
+		with("      holidays: [2026-02-30]\n"),
+		with("      abandon_no_recall: 3 days\n"),
+	} {
+		_, _, err := load(t, y)
+		if err == nil || strings.Contains(err.Error(), "syntax error") {
+			t.Errorf("error %v, want one without \"syntax error\"", err)
+		}
 	}
 }
 

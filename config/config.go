@@ -39,6 +39,10 @@ type Config struct {
 	// Compliance configures the compliance audit trail; each campaign has
 	// its own rules (Campaign.Compliance).
 	Compliance Compliance `yaml:"compliance"`
+	// Reports configures the reports `duecall serve` writes periodically.
+	Reports Reports `yaml:"reports"`
+	// Alerts configures supervisor alerts (fraud_suspected dispositions).
+	Alerts Alerts `yaml:"alerts"`
 }
 
 // Redis says how to reach the Redis server that holds the campaign queues.
@@ -265,6 +269,8 @@ func defaults() *Config {
 		Log:        Log{Level: "info", Format: "console"},
 		Dialer:     Dialer{OwnerID: defaultOwnerID(), LeaseTTL: DefaultLeaseTTL, DrainTimeout: DefaultDrainTimeout, DefaultRegion: DefaultRegion},
 		Compliance: Compliance{Audit: ComplianceAudit{MaxEntries: DefaultAuditMaxEntries, MaxAge: DefaultAuditMaxAge}},
+		Reports:    Reports{Overdue: OverdueReports{Every: DefaultOverdueEvery}},
+		Alerts:     Alerts{MaxEntries: DefaultAlertMaxEntries, WebhookRetryFor: DefaultAlertWebhookRetryFor},
 	}
 }
 

@@ -3,7 +3,9 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -609,7 +611,7 @@ agents:
 	}
 
 	for _, tt := range []struct{ name, yaml, want string }{
-		{"syntax", "redis:\n  url: [\n", "test.yaml: invalid YAML: line"},
+		{"syntax", "redis:\n  url: [\n", "test.yaml:2: invalid YAML: "},
 		{"tabs", "redis:\n\turl: x\n", "invalid YAML"},
 		{"two documents", minimal + "---\nlog: {}\n", "more than one YAML document"},
 		{"alias cycle", "a: &a [*a]\n", "alias refers to itself"},
@@ -630,6 +632,41 @@ agents:
 		if _, _, err := load(t, empty); err != nil {
 			t.Errorf("Load(%q) = %v", empty, err)
 		}
+	}
+}
+
+// TestYAMLSyntaxErrorLine: a YAML syntax error names the line an editor
+// shows the problem on (yaml.v3 counts some of its lines from 0).
+func TestYAMLSyntaxErrorLine(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		line       int
+	}{
+		{"unclosed flow sequence", "redis:\n  url: redis://x\nlog:\n  level: [info\nhttp:\n  listen: :8080\n", 4},
+		{"unclosed flow mapping", "redis:\n  url: redis://x\nlog: {level: info\nhttp:\n  listen: :8080\n", 3},
+		{"key dedented", "redis:\n  url: redis://x\n db: 1\nlog:\n  level: info\n", 3},
+		{"sequence in mapping", "log:\n  level: info\n- x\n", 3},
+		{"tab indentation", "log:\n\tlevel: info\n", 2},
+		{"colon in plain value", "log:\n  level: a: b\n", 2},
+		{"unclosed quote", "log:\n  level: \"info\n  format: json\n", 2},
+		{"first line", "log: a: b\n", 1},
+		{"unclosed at end of file", "redis:\n  url: [\n", 2},
+		{"no trailing newline", "redis:\n  url: [", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "duecall.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := Load(LoadOptions{File: path, Env: []string{}})
+			if !errors.Is(err, ErrSyntax) {
+				t.Fatalf("error %v, want ErrSyntax", err)
+			}
+			want := fmt.Sprintf("%s:%d: invalid YAML: ", path, tt.line)
+			if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "line ") {
+				t.Errorf("error %q, want it to start with %q and name no other line", err, want)
+			}
+		})
 	}
 }
 

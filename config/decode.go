@@ -59,7 +59,7 @@ func parseYAML(data []byte, name string) (ft *fileTree, err error) {
 			ft.root = map[string]any{}
 			return ft, nil
 		}
-		return nil, fmt.Errorf("%s: %w: %s", name, ErrSyntax, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, yamlSyntaxError(name, data, err)
 	}
 	var extra yaml.Node
 	if err := decodeNode(dec, &extra); !errors.Is(err, io.EOF) {
@@ -82,6 +82,77 @@ func parseYAML(data []byte, name string) (ft *fileTree, err error) {
 		ft.root = map[string]any{}
 	}
 	return ft, nil
+}
+
+// yamlParserProblems are the problems that yaml.v3's parser (as opposed to
+// its scanner) reports. For these it numbers lines from 0, for the
+// scanner's from 1 (go-yaml's parser.fail adds 1 for scanner errors only).
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected <stream-start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found duplicate %TAG directive",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// yamlSyntaxError turns an error of the YAML decoder into
+// "name:line: invalid YAML: problem", with the line as an editor shows it.
+func yamlSyntaxError(name string, data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, problem, ok := strings.Cut(rest, ": "); ok {
+			if v, err := strconv.Atoi(n); err == nil && v > 0 {
+				line, msg = v, problem
+			}
+		}
+	}
+	parser := slices.Contains(yamlParserProblems, msg)
+	switch {
+	case parser:
+		// Counted from 0; no line at all is line 0.
+		line++
+	case line == 0 && isYAMLScannerProblem(msg):
+		// The scanner leaves out the line when it is the first.
+		line = 1
+	}
+	if line == 0 {
+		return fmt.Errorf("%s: %w: %s", name, ErrSyntax, msg)
+	}
+	// A problem found at the end of the file (an unclosed bracket or
+	// quote) is on the file's last line, not on the empty one after it.
+	if n := countLines(data); n > 0 && line > n {
+		line = n
+	}
+	return fmt.Errorf("%s:%d: %w: %s", name, line, ErrSyntax, msg)
+}
+
+// isYAMLScannerProblem reports whether msg is a problem found by the YAML
+// scanner, whose messages all start like this. The reader's problems (bad
+// UTF-8, control characters) have no position.
+func isYAMLScannerProblem(msg string) bool {
+	for _, p := range []string{"found ", "did not find ", "could not find ", "mapping ", "block sequence ", "exceeded max depth"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// countLines returns the number of lines of data as an editor numbers
+// them; a final line break does not start another line.
+func countLines(data []byte) int {
+	n := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 // decodeNode runs the YAML decoder, turning a panic inside it into an

@@ -13,7 +13,7 @@ const RedactedMark = "******"
 
 // isSecretKey reports whether the value at path is a secret.
 func isSecretKey(path string) bool {
-	return path == "redis.password" || path == "ari.password"
+	return path == "redis.password" || path == "ari.password" || path == "alerts.webhook_url"
 }
 
 // isURLKey reports whether the value at path is a URL that may carry a
@@ -44,9 +44,10 @@ func redactURL(s string) string {
 }
 
 // Redacted returns a copy of the configuration with every secret replaced
-// by RedactedMark: redis.password, ari.password, and passwords inside
-// redis.url, ari.url and ari.ws_url. Empty secrets stay empty, so that a
-// missing password shows.
+// by RedactedMark: redis.password, ari.password, passwords inside
+// redis.url, ari.url and ari.ws_url, and the user part and query values of
+// alerts.webhook_url. Empty secrets stay empty, so that a missing password
+// shows.
 func (c *Config) Redacted() *Config {
 	r := c.clone()
 	if r.Redis.Password != "" {
@@ -58,6 +59,7 @@ func (c *Config) Redacted() *Config {
 	r.Redis.URL = redactURL(r.Redis.URL)
 	r.ARI.URL = redactURL(r.ARI.URL)
 	r.ARI.WSURL = redactURL(r.ARI.WSURL)
+	r.Alerts.WebhookURL = redactWebhookURL(r.Alerts.WebhookURL)
 	return r
 }
 

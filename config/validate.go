@@ -72,6 +72,8 @@ func (c *Config) check() ([]*FieldError, []Warning) {
 	c.checkDialer(k)
 	c.checkCampaigns(k)
 	c.checkComplianceAudit(k)
+	c.checkAlerts(k)
+	c.checkReports(k)
 	c.checkAgents(k)
 	return k.errs, k.warns
 }

@@ -422,17 +422,40 @@ func (e *Engine) Ready(ctx context.Context, agentID string) error {
 }
 
 // EndCall hangs up the agent's connected debtor; the agent then goes to
-// wrap-up.
+// wrap-up. A call already ending (hung up by either side, the channel not
+// yet gone) is not an error: the request is done. An agent with no call,
+// or whose debtor is still being connected, gets ErrNotOnCall with the
+// agent's state.
 func (e *Engine) EndCall(ctx context.Context, agentID string) error {
 	return e.agentCommand(ctx, agentID, func(a *agent) error {
 		c := a.call
-		if a.state != AgentOnCall || c == nil || c.st.Phase != phBridged {
-			return fmt.Errorf("agent %s is %s: %w", a.cfg.ID, a.state, ErrNotOnCall)
+		switch {
+		case a.state != AgentOnCall || c == nil:
+			return fmt.Errorf("agent %s has no call to hang up (the agent is %s): %w", a.cfg.ID, a.state, ErrNotOnCall)
+		case c.st.Phase >= phEnding:
+			return nil
+		case c.st.Phase != phBridged:
+			return fmt.Errorf("agent %s's call is still being connected (%s); hang up once it is bridged: %w", a.cfg.ID, c.st.Phase, ErrNotOnCall)
 		}
 		e.step(c, callInput{Kind: inHangupNow, Reason: "agent ended the call"})
 		return nil
 	})
 }
+
+// AttemptError is the store's error on one attempt of a campaign, as
+// Disposition returns it: errors.Is(err, campaign.ErrNotFound) when the
+// campaign has no attempt with that id.
+type AttemptError struct {
+	CampaignID, AttemptID string
+	Err                   error // the store's error
+}
+
+func (e *AttemptError) Error() string {
+	return fmt.Sprintf("disposition of attempt %s of campaign %s: %v", e.AttemptID, e.CampaignID, e.Err)
+}
+
+// Unwrap returns the store's error.
+func (e *AttemptError) Unwrap() error { return e.Err }
 
 // disposition is an agent's wrap-up code waiting for its attempt to be
 // written.
@@ -484,7 +507,7 @@ func (e *Engine) Disposition(ctx context.Context, agentID, attemptID, code strin
 		return err
 	}
 	if err := e.store.SetDisposition(ctx, d.campaignID, d.attemptID, d.agentID, d.code, d.at); err != nil {
-		return fmt.Errorf("disposition of attempt %s: %w", attemptID, err)
+		return &AttemptError{CampaignID: d.campaignID, AttemptID: attemptID, Err: err}
 	}
 	return nil
 }

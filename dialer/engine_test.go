@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -1052,6 +1053,59 @@ func TestAgentAPIErrors(t *testing.T) {
 	if st := h.agent("a2").State; st != dialer.AgentLoggedOut {
 		t.Errorf("a2 is %s after a failed login", st)
 	}
+}
+
+// TestEndCallWithoutCall: hanging up an agent who has no call is refused
+// with ErrNotOnCall and a message naming the agent's state; hanging up a
+// call that is already ending succeeds (a double click, a retried
+// request).
+func TestEndCallWithoutCall(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	noCall := func(what, state string, err error) {
+		t.Helper()
+		if !errors.Is(err, dialer.ErrNotOnCall) || !strings.Contains(err.Error(), "agent a1 has no call to hang up") ||
+			!strings.Contains(err.Error(), state) {
+			t.Errorf("EndCall %s = %v; want ErrNotOnCall saying a1 has no call and is %s", what, err, state)
+		}
+	}
+	noCall("when logged out", "logged_out", h.e.EndCall(ctx, "a1"))
+
+	// The first hangup (the debtor's) stays under way until released.
+	release := make(chan struct{})
+	var hangups atomic.Int32
+	h.pbx.HangupHook = func(string) error {
+		if hangups.Add(1) == 1 {
+			<-release
+		}
+		return nil
+	}
+	var once sync.Once
+	releaseHangup := func() { once.Do(func() { close(release) }) }
+	defer releaseHangup()
+
+	h.placeOne("+84912345671")
+	h.advance(2100 * time.Millisecond) // answered and bridged to a1
+	if st := h.agent("a1").State; st != dialer.AgentOnCall {
+		t.Fatalf("a1 is %s; want on_call", st)
+	}
+	if err := h.e.EndCall(ctx, "a1"); err != nil {
+		t.Fatalf("EndCall on a bridged call: %v", err)
+	}
+	// The PBX has not finished the hangup: a second request is fine.
+	if err := h.e.EndCall(ctx, "a1"); err != nil {
+		t.Errorf("EndCall while the call is ending = %v; want nil", err)
+	}
+	releaseHangup()
+	h.settle()
+	if st := h.agent("a1").State; st != dialer.AgentWrapUp {
+		t.Fatalf("a1 is %s after the call; want wrap_up", st)
+	}
+	noCall("in wrap-up", "wrap_up", h.e.EndCall(ctx, "a1"))
+	if err := h.e.Ready(ctx, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	noCall("when ready", "ready", h.e.EndCall(ctx, "a1"))
 }
 
 func TestAgentPhoneNotAnswering(t *testing.T) {

@@ -14,9 +14,15 @@
 //	POST /api/v1/agents/{id}/logout
 //	POST /api/v1/agents/{id}/pause
 //	POST /api/v1/agents/{id}/ready
-//	POST /api/v1/agents/{id}/hangup       end the agent's current debtor call
+//	POST /api/v1/agents/{id}/hangup       end the agent's current debtor call (409 when the agent has none)
 //	POST /api/v1/agents/{id}/disposition  body {"attempt_id": "...", "code": "promise_to_pay"}
 //	GET  /api/v1/campaigns/{id}/attempts?after=ID&count=N   the attempt log, phones masked
+//
+// Every error is JSON, {"error": "..."} with Content-Type application/json:
+// 400 a bad request body or value, 404 an unknown agent, campaign, attempt
+// or route, 405 a route asked with another method (the Allow header lists
+// the methods it takes), 409 an action the agent's state does not allow,
+// 503 the engine, the PBX or Redis unavailable.
 //
 // The API has no authentication of its own: bind it to a private address
 // (the default is 127.0.0.1:8080) or put it behind an authenticating proxy.
@@ -62,7 +68,7 @@ var Dispositions = []string{
 	"wrong_number",                   // the number is not the debtor's
 	"answering_machine",              // a machine answered
 	"disputed",                       // debtor disputes the debt
-	"fraud_suspected",                // escalate to a supervisor at once
+	"fraud_suspected",                // supervisor alert at once; the debt goes under investigation (EnableAlerts)
 	"no_contact",                     // nobody on the line
 	"other",
 }
@@ -75,6 +81,7 @@ type Server struct {
 	log       *zap.Logger
 	now       func() time.Time
 	mux       *http.ServeMux
+	alerts    Alerts // nil until EnableAlerts
 }
 
 // New builds the API over an engine and a store for the given campaign ids.
@@ -88,7 +95,14 @@ func New(engine Engine, store campaign.Store, campaignIDs []string, log *zap.Log
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// Requests no route takes get JSON errors too (see unrouted).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, pattern := s.mux.Handler(r); pattern == "" && r.RequestURI != "*" {
+		unrouted(w, r, h)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +177,9 @@ type Stats struct {
 	StoreHealthy   bool                 `json:"store_healthy"`
 	ConnectLatency dialer.LatencyStatus `json:"connect_latency"`
 	Campaigns      []CampaignStats      `json:"campaigns"`
+	// UnackedAlerts counts the supervisor alerts nobody acknowledged (GET
+	// /api/v1/alerts); absent when alerts are not enabled.
+	UnackedAlerts *int64 `json:"unacked_alerts,omitempty"`
 }
 
 func scope(c campaign.Counters) Scope { return Scope{Counters: c, KPIs: c.KPIs()} }
@@ -217,6 +234,15 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("stats failed", zap.Error(err))
 		writeError(w, http.StatusServiceUnavailable, err)
 		return
+	}
+	if s.alerts != nil {
+		n, err := s.alerts.Unacked(r.Context())
+		if err != nil {
+			s.log.Warn("stats failed", zap.Error(err))
+			writeError(w, http.StatusServiceUnavailable, fmt.Errorf("count unacknowledged alerts: %w", err))
+			return
+		}
+		st.UnackedAlerts = &n
 	}
 	writeJSON(w, http.StatusOK, st)
 }
@@ -345,25 +371,30 @@ func (s *Server) attempts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"attempts": list, "next": next})
 }
 
-// result writes the outcome of an agent action.
+// result writes the outcome of an agent action: 200, or the error's status
+// with a message for the caller (callerMessage); the full error of a
+// failure of duecall itself (500) goes to the log.
 func (s *Server) result(w http.ResponseWriter, r *http.Request, err error) {
+	var status int
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
 	case errors.Is(err, dialer.ErrUnknownAgent), errors.Is(err, dialer.ErrUnknownCampaign), errors.Is(err, campaign.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
+		status = http.StatusNotFound
 	case errors.Is(err, campaign.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
+		status = http.StatusBadRequest
 	case errors.Is(err, dialer.ErrAgentState), errors.Is(err, dialer.ErrNotOnCall):
-		writeError(w, http.StatusConflict, err)
+		status = http.StatusConflict
 	case errors.Is(err, dialer.ErrNotRunning), errors.Is(err, dialer.ErrShuttingDown), errors.Is(err, dialer.ErrDisconnected):
-		writeError(w, http.StatusServiceUnavailable, err)
+		status = http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusGatewayTimeout, err)
+		status = http.StatusGatewayTimeout
 	default:
 		s.log.Warn("agent action failed", zap.String("path", r.URL.Path), zap.Error(err))
-		writeError(w, http.StatusInternalServerError, err)
+		status = http.StatusInternalServerError
 	}
+	writeJSON(w, status, map[string]string{"error": callerMessage(err, r.PathValue("id"))})
 }
 
 // decodeOptional decodes a JSON body if there is one; unknown fields are
@@ -405,8 +436,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// writeError writes {"error": "..."}: err's text without the package
+// prefixes of duecall's errors.
 func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
+	writeJSON(w, status, map[string]string{"error": withoutPrefixes(err.Error())})
 }
 
 func contains(list []string, s string) bool {

@@ -217,7 +217,7 @@ func do(t *testing.T, h http.Handler, method, path, body string) (int, []byte) {
 	req := httptest.NewRequest(method, path, r)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
-	if ct := w.Header().Get("Content-Type"); w.Code != http.StatusMethodNotAllowed && w.Code != http.StatusNotFound && ct != "application/json" {
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
 		t.Errorf("%s %s: Content-Type %q", method, path, ct)
 	}
 	return w.Code, w.Body.Bytes()

@@ -89,24 +89,9 @@ func (s *Store) DebtAttempts(ctx context.Context, campaignID, debtID string) ([]
 	if len(reply) != 2 {
 		return nil, fmt.Errorf("redisstore: read attempts of debt %s: unexpected reply %v", debtID, reply)
 	}
-	entries, _ := reply[0].([]any)
-	codes, _ := reply[1].([]any)
-	out := make([]campaign.Attempt, 0, len(entries))
-	for i, e := range entries {
-		entry, _ := e.([]any)
-		if len(entry) != 2 {
-			return nil, fmt.Errorf("redisstore: attempt log of campaign %s: malformed entry %v", campaignID, e)
-		}
-		a, err := decodeAttempt(campaignID, pairs(entry[1]))
-		if err != nil {
-			return nil, err
-		}
-		if i < len(codes) {
-			if code, _ := codes[i].(string); code != "" {
-				a.Disposition = code
-			}
-		}
-		out = append(out, a)
+	out, err := decodeEntries(campaignID, reply[0], reply[1])
+	if err != nil {
+		return nil, err
 	}
 	if len(out) > 0 {
 		return out, nil

@@ -594,13 +594,14 @@ func (g *Gate) Record(ctx context.Context, a campaign.Attempt) error {
 
 // dispositionStatus maps the agent wrap-up codes that set a debt's status.
 var dispositionStatus = map[string]compliance.DebtStatus{
-	"paid":     compliance.DebtPaid,
-	"disputed": compliance.DebtDisputed,
+	"paid":                             compliance.DebtPaid,
+	"disputed":                         compliance.DebtDisputed,
+	campaign.DispositionFraudSuspected: compliance.DebtInvestigation,
 }
 
 // Dispose sets the debt's status when an agent records a wrap-up code that
-// says it is paid ("paid") or disputed ("disputed"); other codes change
-// nothing.
+// says it is paid ("paid"), disputed ("disputed") or must be investigated
+// ("fraud_suspected": investigation); other codes change nothing.
 func (g *Gate) Dispose(ctx context.Context, campaignID, attemptID, agentID, code string, at time.Time) error {
 	st, ok := dispositionStatus[code]
 	if !ok {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/duecall/duecall/alerts"
 	"github.com/duecall/duecall/ari"
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/config"
@@ -53,6 +54,9 @@ type Service struct {
 	// deliberate logouts for auto-login).
 	apiEngine *apiEngine
 	api       *httpapi.Server
+	reports   *reportWriter // nil when periodic reports are off
+	alerts    *alerts.Raiser
+	webhook   *alerts.Webhook // nil without alerts.webhook_url
 	ln        net.Listener
 	http      *http.Server
 }
@@ -96,6 +100,13 @@ func New(cfg *config.Config, opts Options) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// A fraud_suspected disposition raises a supervisor alert at once
+	// (the gate puts its debt under investigation).
+	raiser, webhook, err := newAlerting(cfg, store, log.Named("alerts"))
+	if err != nil {
+		return nil, err
+	}
+	dialStore := alerts.NewEscalatingStore(campaign.NewGatedStore(store, gate, 0), store, raiser)
 	tel, err := ari.New(ari.Options{
 		URL: cfg.ARI.URL, WebsocketURL: cfg.ARI.WSURL, Username: cfg.ARI.Username, Password: cfg.ARI.Password,
 		Application: cfg.ARI.Application, Formats: cfg.ARI.Formats, RequestTimeout: cfg.ARI.RequestTimeout,
@@ -106,7 +117,7 @@ func New(cfg *config.Config, opts Options) (_ *Service, err error) {
 	}
 	opened = append(opened, tel)
 	engine, err := dialer.New(dialer.Options{
-		Telephony: tel, Store: campaign.NewGatedStore(store, gate, 0), Clock: opts.Clock, Logger: log.Named("dialer"),
+		Telephony: tel, Store: dialStore, Clock: opts.Clock, Logger: log.Named("dialer"),
 		Owner: cfg.Dialer.OwnerID, LeaseTTL: cfg.Dialer.LeaseTTL, DrainTimeout: opts.DrainTimeout,
 		Campaigns: campaigns, Agents: Agents(cfg),
 	})
@@ -121,12 +132,23 @@ func New(cfg *config.Config, opts Options) (_ *Service, err error) {
 	apiEng := newAPIEngine(engine)
 	api := httpapi.New(apiEng, store, ids, log.Named("http"))
 	api.EnableCompliance(gate, cfg.Dialer.DefaultRegion)
+	api.EnableAlerts(raiser)
+	reporter, err := NewReporter(cfg, store, gate)
+	if err != nil {
+		return nil, err
+	}
+	api.EnableReports(reporter)
+	reports, err := newReportWriter(cfg, reporter, log.Named("reports"))
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("http.listen %q: %w (is another duecall running? choose another address with --http-listen)", cfg.HTTP.Listen, err)
 	}
 	return &Service{
-		cfg: cfg, log: log, rdb: rdb, store: store, gate: gate, tel: tel, engine: engine, apiEngine: apiEng, api: api, ln: ln,
+		cfg: cfg, log: log, rdb: rdb, store: store, gate: gate, tel: tel, engine: engine, apiEngine: apiEng, api: api, ln: ln, reports: reports,
+		alerts: raiser, webhook: webhook,
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second},
 	}, nil
 }
@@ -181,6 +203,9 @@ func (s *Service) Store() *redisstore.Store { return s.store }
 // Gate is the compliance gate every claim of the dialer goes through.
 func (s *Service) Gate() *redisstore.Gate { return s.gate }
 
+// Alerts raises, lists and acknowledges the supervisor alerts.
+func (s *Service) Alerts() *alerts.Raiser { return s.alerts }
+
 // Telephony is the ARI client.
 func (s *Service) Telephony() *ari.Client { return s.tel }
 
@@ -190,6 +215,9 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("duecall starting",
 		zap.String("ari_url", s.cfg.ARI.URL), zap.String("ari_application", s.cfg.ARI.Application),
 		zap.String("http", s.Addr()), zap.Int("campaigns", len(s.cfg.Campaigns)), zap.Int("agents", len(s.cfg.Agents)))
+	if err := s.checkRedisAtStart(ctx); err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	// The ARI client outlives the engine: the engine reads its events
 	// while draining calls after ctx is cancelled.
@@ -235,6 +263,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return s.http.Shutdown(sctx)
 	})
 	g.Go(func() error { s.autoLogin(gctx); return nil })
+	g.Go(func() error { s.reports.run(gctx); return nil })
 	err := g.Wait()
 	stopARI()
 	<-ariDone
@@ -243,6 +272,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 // Close releases the connections. Call it after Run returned.
 func (s *Service) Close() error {
+	closeWebhook(s.webhook) // lets deliveries in flight finish, briefly
 	s.ln.Close()
 	s.tel.Close()
 	return s.rdb.Close()

@@ -41,11 +41,11 @@ func openGate(cmd *cobra.Command) (*gateSession, error) {
 	}
 	rdb := redis.NewUniversalClient(ropts)
 	pctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
-	err = rdb.Ping(pctx).Err()
+	err = service.CheckRedis(pctx, rdb, cfg.Redis)
 	cancel()
 	if err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("redis at %s is unreachable: %w (set redis.url, DUECALL_REDIS_URL or --redis-url)", config.RedactURL(cfg.Redis.URL), err)
+		return nil, err
 	}
 	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix})
 	gate, err := service.NewGate(cfg, store, nil)

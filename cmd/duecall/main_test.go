@@ -270,6 +270,53 @@ B4,Phạm Thị Hà,0912345674,2000,VND,2026-01-02,loan
 	})
 }
 
+// TestRedisRefusesCredentials: serve, import and the compliance commands
+// say that Redis refused the password, and how to set it, instead of
+// calling Redis unreachable; the password is never printed.
+func TestRedisRefusesCredentials(t *testing.T) {
+	cleanEnv(t)
+	const right, wrong = "Right-Cmd-Pw-58", "Wrong-Cmd-Pw-73"
+	t.Setenv("DUECALL_ARI_PASSWORD", "ari-pw")
+	rs := redistest.NewPrivate(t)
+	rs.RequirePassword(t, right)
+	cfg := campaignConfig(t, rs, "redis://:"+wrong+"@"+rs.Addr()+"/0", `ari:
+  url: http://`+freeAddr(t)+`/ari
+http:
+  listen: 127.0.0.1:0
+`)
+	csv := writeFile(t, "d.csv", "debt_id,debtor_name,phone,amount,currency,due_date\nA1,An,+84912345671,1000,VND,2026-01-01\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"import", []string{"import", "--config", cfg, "--campaign", "c1", csv}},
+		{"dnc list", []string{"dnc", "list", "--config", cfg}},
+		{"serve", []string{"serve", "--config", cfg}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, err := execute(ctx, tt.args...)
+			if err == nil {
+				t.Fatal("succeeded with a wrong Redis password")
+			}
+			msg := err.Error()
+			for _, part := range []string{"redis at redis://:" + config.RedactedMark + "@" + rs.Addr() + "/0 refused the credentials",
+				"set redis.password or the password in redis.url / DUECALL_REDIS_PASSWORD"} {
+				if !strings.Contains(msg, part) {
+					t.Errorf("error %q lacks %q", msg, part)
+				}
+			}
+			if strings.Contains(msg, "unreachable") {
+				t.Errorf("error %q calls Redis unreachable", msg)
+			}
+			if out := msg + stderr.String(); strings.Contains(out, wrong) || strings.Contains(out, right) {
+				t.Errorf("a password was printed:\n%s", out)
+			}
+		})
+	}
+}
+
 func TestDemoJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo")

@@ -31,6 +31,8 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newDemoCmd(), newImportCmd(), newPBXSimCmd(), newConfigCmd(), newVersionCmd(), newBenchCmd())
 	root.AddCommand(newAuditCmd(), newDNCCmd(), newDebtCmd(), newDebtorCmd()) // compliance.go
+	root.AddCommand(newReportCmd())                                           // report.go
+	root.AddCommand(newAlertsCmd())                                           // alerts.go
 	return root
 }
 
@@ -56,8 +58,9 @@ marked auto_login, dial the configured campaigns' due debts, bridge answered
 calls to agents and serve the HTTP API (stats, agent actions).
 
 Asterisk or Redis being unreachable is not fatal: duecall logs a clear error,
-dials nothing, and resumes when they are back. SIGINT/SIGTERM stop dialing
-and let live calls finish; a second signal exits at once.`,
+dials nothing, and resumes when they are back. A Redis that refuses the
+password at startup is: serve exits saying which keys set it. SIGINT/SIGTERM
+stop dialing and let live calls finish; a second signal exits at once.`,
 		Args: cobra.NoArgs,
 	}
 	config.RegisterFlags(cmd.Flags())
@@ -99,8 +102,11 @@ debtor's profile for the agent's screen. Phone numbers are normalised to E.164
 with dialer.default_region (VN: old 11-digit mobiles are renumbered).
 
 Invalid rows are reported with their line, column and reason and skipped; valid
-rows import. Re-importing a debt_id updates the debt. Exit status: 0 all rows
-imported, 2 some rows failed, 1 the import could not run.`,
+rows import. Re-importing a debt_id updates the debt. A row whose timezone
+keeps a different clock from every zone of its numbers (calling hours follow
+the timezone) is imported with a warning, listed after the errors. Exit
+status: 0 all rows imported (with or without warnings), 2 some rows failed,
+1 the import could not run.`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign id (must be configured)")
@@ -139,10 +145,10 @@ imported, 2 some rows failed, 1 the import could not run.`,
 		rdb := redis.NewUniversalClient(ropts)
 		defer rdb.Close()
 		pctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
-		err = rdb.Ping(pctx).Err()
+		err = service.CheckRedis(pctx, rdb, cfg.Redis)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("redis at %s is unreachable: %w (set redis.url, DUECALL_REDIS_URL or --redis-url)", config.RedactURL(cfg.Redis.URL), err)
+			return err
 		}
 		store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix, Logger: log})
 		out := cmd.OutOrStdout()

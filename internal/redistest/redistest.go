@@ -106,6 +106,32 @@ func (s *Server) Kind() Kind { return s.b.kind }
 // Use it to fast-forward time or to inspect keys.
 func (s *Server) Miniredis() *miniredis.Miniredis { return s.b.mini }
 
+// RequirePassword makes the server require password from then on, as
+// redis-server's requirepass does (CONFIG SET requirepass on a
+// redis-server, RequireAuth on a miniredis): new connections without it,
+// or with another, get NOAUTH or WRONGPASS. Client and Options then use
+// the password; URL does not carry it. Only for a server of the test's own
+// (NewPrivate, NewMiniredis): it fails the test on a shared one.
+func (s *Server) RequirePassword(t testing.TB, password string) {
+	t.Helper()
+	switch {
+	case s.b.shared || s.b.kind == KindExternal:
+		t.Fatalf("redistest: RequirePassword on a shared server; use NewPrivate or NewMiniredis")
+	case s.b.kind == KindMiniredis:
+		s.b.mini.RequireAuth(password)
+	default:
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := s.client.ConfigSet(ctx, "requirepass", password).Err()
+		cancel()
+		if err != nil {
+			t.Fatalf("redistest: CONFIG SET requirepass: %v", err)
+		}
+	}
+	s.b.opts.Password = password
+	_ = s.client.Close()
+	s.client = redis.NewClient(s.b.opts)
+}
+
 // backend is one running (or external) Redis.
 type backend struct {
 	kind Kind

@@ -326,3 +326,22 @@ func TestSentinel(t *testing.T) {
 		t.Fatalf("sentinel reports master %v, %v; want %s", addr, err, s.MasterAddr())
 	}
 }
+
+func TestRequirePassword(t *testing.T) {
+	ctx := ctxT(t)
+	for _, newServer := range []func(testing.TB) *Server{NewPrivate, NewMiniredis} {
+		s := newServer(t)
+		s.RequirePassword(t, "Test-Pw-1")
+		if err := s.Client().Ping(ctx).Err(); err != nil {
+			t.Fatalf("%s: Client() after RequirePassword: %v", s.Kind(), err)
+		}
+		for _, pw := range []string{"", "wrong"} {
+			c := redis.NewClient(&redis.Options{Addr: s.Addr(), Password: pw, MaxRetries: -1})
+			err := c.Ping(ctx).Err()
+			c.Close()
+			if !redis.IsAuthError(err) {
+				t.Errorf("%s: PING with password %q = %v; want NOAUTH or WRONGPASS", s.Kind(), pw, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package redisstore_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duecall/duecall/campaign"
+	"github.com/duecall/duecall/compliance"
+	"github.com/duecall/duecall/redisstore"
+)
+
+// TestGateDisposeStatus: the wrap-up codes that say a debt must not be
+// called set its status, and its next claim finishes it; the others leave
+// the debt alone.
+func TestGateDisposeStatus(t *testing.T) {
+	for _, tt := range []struct {
+		code string
+		want compliance.DebtStatus
+		rule string // the rule that refuses the next claim; "" allowed
+	}{
+		{"paid", compliance.DebtPaid, compliance.RuleDebtPaid},
+		{"disputed", compliance.DebtDisputed, compliance.RuleDebtDisputed},
+		{"fraud_suspected", compliance.DebtInvestigation, compliance.RuleDebtInvestigation},
+		{"callback", compliance.DebtActive, ""},
+		{"wrong_number", compliance.DebtActive, ""},
+		{campaign.DispositionPromiseToPay, compliance.DebtActive, ""},
+	} {
+		t.Run(tt.code, func(t *testing.T) {
+			p := vnPolicy(t, nil)
+			e := newGateEnv(t, nil, map[string]compliance.Policy{"c1": p})
+			e.upsert(gdebt("c1", "d1", "", numA))
+			now := local(10, 10, 0)
+			l := e.call("c1", now, campaign.OutcomeBridged)
+			attempt := fmt.Sprintf("att-%s-%d", l.DebtID, now.UnixNano())
+			if err := e.gs.SetDisposition(ctxT(t), "c1", attempt, "agent-7", tt.code, now.Add(2*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			st, flag, err := e.g.DebtStatus(ctxT(t), "c1", "d1")
+			if err != nil || st != tt.want {
+				t.Fatalf("status after %s: %s, %v; want %s", tt.code, st, err, tt.want)
+			}
+			if tt.want != compliance.DebtActive && (!strings.Contains(flag.Source, "agent-7") || !strings.Contains(flag.Source, tt.code)) {
+				t.Errorf("status source %q does not name the agent and the code", flag.Source)
+			}
+			l2, adm := e.claimAdmit("c1", now.Add(5*time.Minute))
+			if tt.rule == "" {
+				if !adm.Allowed {
+					t.Errorf("after %s the debt was refused: %s (%s)", tt.code, adm.Rule, adm.Reason)
+				}
+				return
+			}
+			if adm.Allowed || adm.Rule != tt.rule || !adm.Finished {
+				t.Fatalf("after %s: admission %+v; want refused by %s and finished", tt.code, adm, tt.rule)
+			}
+			if d := e.debt("c1", l2.DebtID); d.State != campaign.StateFinished || !strings.HasPrefix(d.FinishReason, redisstore.ReasonPrefix+tt.rule) {
+				t.Errorf("debt %s %q; want finished by %s", d.State, d.FinishReason, tt.rule)
+			}
+		})
+	}
+}
