@@ -23,6 +23,9 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrInvalid is wrapped by validation errors of domain values.
 	ErrInvalid = errors.New("invalid")
+	// ErrWrongAgent is returned when an agent records a wrap-up code on a
+	// call that another agent (or no agent) took.
+	ErrWrongAgent = errors.New("not the agent's call")
 )
 
 // DebtState says where a debt is. Every debt is at all times in exactly one
@@ -174,6 +177,17 @@ type QueueStats struct {
 	Scheduled int64 `json:"scheduled"` // queued for later
 	Leased    int64 `json:"leased"`
 	Finished  int64 `json:"finished"`
+	// NextScheduledAt is when the first debt queued for later falls due,
+	// to the second, in UTC (zero when none is): with nothing due, when
+	// dialing resumes, for instance at the next opening of a calling
+	// window that held the debts.
+	NextScheduledAt time.Time `json:"next_scheduled_at,omitzero"`
+}
+
+// Counts is q without NextScheduledAt.
+func (q QueueStats) Counts() QueueStats {
+	q.NextScheduledAt = time.Time{}
+	return q
 }
 
 // Total is the number of debts of the campaign.

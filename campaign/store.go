@@ -41,6 +41,8 @@ type Store interface {
 	Release(ctx context.Context, lease Lease) error
 
 	// SetDisposition records the agent's wrap-up code on a recorded attempt
+	// (ErrNotFound if there is none; ErrWrongAgent when agentID is not ""
+	// and is not the agent who took the call)
 	// and counts it (promise_to_pay etc.).
 	SetDisposition(ctx context.Context, campaignID, attemptID, agentID, code string, at time.Time) error
 

@@ -481,11 +481,17 @@ func (e *Engine) Disposition(ctx context.Context, agentID, attemptID, code strin
 		now := e.now()
 		dd := disposition{attemptID: attemptID, agentID: agentID, code: code, at: now}
 		if c, ok := e.calls[attemptID]; ok {
+			if c.agent != a && c.agentID != agentID {
+				return fmt.Errorf("disposition: agent %s: attempt %s is not the agent's call: %w", agentID, attemptID, campaign.ErrWrongAgent)
+			}
 			dd.campaignID = c.camp.cfg.ID
 			e.waitingDispositions[attemptID] = append(e.waitingDispositions[attemptID], dd)
 			return nil
 		}
 		if j := e.writes.pendingAttempt(attemptID); j != nil {
+			if j.attempt.AgentID != agentID {
+				return fmt.Errorf("disposition: agent %s: attempt %s is not the agent's call: %w", agentID, attemptID, campaign.ErrWrongAgent)
+			}
 			dd.campaignID = j.attempt.CampaignID
 			e.waitingDispositions[attemptID] = append(e.waitingDispositions[attemptID], dd)
 			return nil

@@ -68,6 +68,10 @@ func callerMessage(err error, agentID string) string {
 			return fmt.Sprintf("attempt %s is not known in campaign %s: use the attempt_id shown by GET /api/v1/agents/%s/call",
 				ae.AttemptID, ae.CampaignID, agentID)
 		}
+		if errors.Is(err, campaign.ErrWrongAgent) {
+			return fmt.Sprintf("attempt %s of campaign %s was not agent %s's call: agents record wrap-up codes only on calls they took",
+				ae.AttemptID, ae.CampaignID, agentID)
+		}
 		return fmt.Sprintf("attempt %s of campaign %s: %s", ae.AttemptID, ae.CampaignID, withoutPrefixes(ae.Err.Error()))
 	}
 	return withoutPrefixes(err.Error())

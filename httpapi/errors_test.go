@@ -113,9 +113,12 @@ func TestDispositionUnknownAttempt(t *testing.T) {
 	if msg := errorOf(t, body); code != http.StatusNotFound || msg != want {
 		t.Errorf("disposition of an unknown attempt = %d %s; want 404 %q", code, body, want)
 	}
-	// A known attempt is fine.
-	if code, body := do(t, s, "POST", "/api/v1/agents/a1/disposition", `{"attempt_id": "att-2", "code": "paid"}`); code != 200 {
-		t.Errorf("disposition of att-2 = %d %s", code, body)
+	// A known attempt that was not the agent's call (nobody took att-2, a
+	// busy number) is refused.
+	code, body = do(t, s, "POST", "/api/v1/agents/a1/disposition", `{"attempt_id": "att-2", "code": "paid"}`)
+	want = "attempt att-2 of campaign c1 was not agent a1's call: agents record wrap-up codes only on calls they took"
+	if msg := errorOf(t, body); code != http.StatusForbidden || msg != want {
+		t.Errorf("disposition of att-2 = %d %s; want 403 %q", code, body, want)
 	}
 }
 

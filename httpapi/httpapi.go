@@ -15,14 +15,29 @@
 //	POST /api/v1/agents/{id}/pause
 //	POST /api/v1/agents/{id}/ready
 //	POST /api/v1/agents/{id}/hangup       end the agent's current debtor call (409 when the agent has none)
-//	POST /api/v1/agents/{id}/disposition  body {"attempt_id": "...", "code": "promise_to_pay"}
+//	POST /api/v1/agents/{id}/disposition  body {"attempt_id": "...", "code": "promise_to_pay"}; only on
+//	                                      the agent's own calls (403 otherwise)
 //	GET  /api/v1/campaigns/{id}/attempts?after=ID&count=N   the attempt log, phones masked
+//	GET  /api/v1/campaigns/{id}/reports/overdue[?as_of=YYYY-MM-DD&format=csv]   overdue cases
+//	GET  /api/v1/alerts[?unacked=1&count=N]                 supervisor alerts, newest first
+//	POST /api/v1/alerts/{id}/ack          body {"by": "supervisor name"}
+//
+// With compliance enabled (duecall serve):
+//
+//	POST   /api/v1/dnc                    body {"numbers": ["+84912345678", ...], "source": "..."}
+//	GET    /api/v1/dnc/{number}           whether a number is on the do-not-call list
+//	DELETE /api/v1/dnc/{number}
+//	POST   /api/v1/campaigns/{id}/debts/{debt}/status   body {"status": "active|paid|disputed|investigation", "source": "..."}
+//	POST   /api/v1/campaigns/{id}/debts/{debt}/cease    the debtor asked not to be called (cease-communication)
+//	POST   /api/v1/debtors/{key}/cease
+//	GET    /api/v1/campaigns/{id}/debts/{debt}/audit    why the debt was or was not called, with its attempts
 //
 // Every error is JSON, {"error": "..."} with Content-Type application/json:
 // 400 a bad request body or value, 404 an unknown agent, campaign, attempt
-// or route, 405 a route asked with another method (the Allow header lists
-// the methods it takes), 409 an action the agent's state does not allow,
-// 503 the engine, the PBX or Redis unavailable.
+// or route, 403 a disposition on another agent's call, 405 a route asked
+// with another method (the Allow header lists the methods it takes), 409 an
+// action the agent's state does not allow, 503 the engine, the PBX or Redis
+// unavailable.
 //
 // The API has no authentication of its own: bind it to a private address
 // (the default is 127.0.0.1:8080) or put it behind an authenticating proxy.
@@ -386,6 +401,8 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusBadRequest
 	case errors.Is(err, dialer.ErrAgentState), errors.Is(err, dialer.ErrNotOnCall):
 		status = http.StatusConflict
+	case errors.Is(err, campaign.ErrWrongAgent):
+		status = http.StatusForbidden
 	case errors.Is(err, dialer.ErrNotRunning), errors.Is(err, dialer.ErrShuttingDown), errors.Is(err, dialer.ErrDisconnected):
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

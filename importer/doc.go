@@ -46,7 +46,9 @@
 //	timezone        the debtor's IANA time zone ("Asia/Ho_Chi_Minh"). The
 //	                calling window follows it rather than the numbers'
 //	                zones; see "Warnings" below.
-//	priority        a whole number from 0 to 15, higher is dialled first.
+//	priority        a whole number from 0 to 15, higher is dialled first
+//	                among debts whose next attempt falls in the same
+//	                second (the queue orders by next-attempt time first).
 //	notes           free text shown to the agent.
 //
 // Every other column is kept, under its header name as written, in the

@@ -34,14 +34,14 @@ func TestGateDisposeStatus(t *testing.T) {
 			now := local(10, 10, 0)
 			l := e.call("c1", now, campaign.OutcomeBridged)
 			attempt := fmt.Sprintf("att-%s-%d", l.DebtID, now.UnixNano())
-			if err := e.gs.SetDisposition(ctxT(t), "c1", attempt, "agent-7", tt.code, now.Add(2*time.Minute)); err != nil {
+			if err := e.gs.SetDisposition(ctxT(t), "c1", attempt, "agent-1", tt.code, now.Add(2*time.Minute)); err != nil {
 				t.Fatal(err)
 			}
 			st, flag, err := e.g.DebtStatus(ctxT(t), "c1", "d1")
 			if err != nil || st != tt.want {
 				t.Fatalf("status after %s: %s, %v; want %s", tt.code, st, err, tt.want)
 			}
-			if tt.want != compliance.DebtActive && (!strings.Contains(flag.Source, "agent-7") || !strings.Contains(flag.Source, tt.code)) {
+			if tt.want != compliance.DebtActive && (!strings.Contains(flag.Source, "agent-1") || !strings.Contains(flag.Source, tt.code)) {
 				t.Errorf("status source %q does not name the agent and the code", flag.Source)
 			}
 			l2, adm := e.claimAdmit("c1", now.Add(5*time.Minute))
@@ -58,5 +58,39 @@ func TestGateDisposeStatus(t *testing.T) {
 				t.Errorf("debt %s %q; want finished by %s", d.State, d.FinishReason, tt.rule)
 			}
 		})
+	}
+}
+
+// TestGateDisposeKeepsInvestigation: once an agent flags suspected fraud,
+// no later wrap-up code (by that agent, on that call or the next) clears
+// the investigation or moves the time it began; only a status set on
+// purpose does.
+func TestGateDisposeKeepsInvestigation(t *testing.T) {
+	e := newGateEnv(t, nil, map[string]compliance.Policy{"c1": vnPolicy(t, nil)})
+	e.upsert(gdebt("c1", "d1", "", numA))
+	now := local(10, 10, 0)
+	l := e.call("c1", now, campaign.OutcomeBridged)
+	attempt := fmt.Sprintf("att-%s-%d", l.DebtID, now.UnixNano())
+	if err := e.gs.SetDisposition(ctxT(t), "c1", attempt, "agent-1", "fraud_suspected", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, first, err := e.g.DebtStatus(ctxT(t), "c1", "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, code := range []string{"fraud_suspected", "paid", "disputed", "callback"} {
+		if err := e.gs.SetDisposition(ctxT(t), "c1", attempt, "agent-1", code, now.Add(time.Duration(i+2)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		st, flag, err := e.g.DebtStatus(ctxT(t), "c1", "d1")
+		if err != nil || st != compliance.DebtInvestigation || !flag.Since.Equal(first.Since) || flag.Source != first.Source {
+			t.Errorf("after %s: status %s since %v (%s), %v; want investigation since %v", code, st, flag.Since, flag.Source, err, first.Since)
+		}
+	}
+	if _, err := e.g.SetDebtStatus(ctxT(t), "c1", "d1", compliance.DebtActive, "supervisor"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := e.g.DebtStatus(ctxT(t), "c1", "d1"); st != compliance.DebtActive {
+		t.Errorf("status %s after the supervisor cleared it; want active", st)
 	}
 }

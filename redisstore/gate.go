@@ -601,7 +601,10 @@ var dispositionStatus = map[string]compliance.DebtStatus{
 
 // Dispose sets the debt's status when an agent records a wrap-up code that
 // says it is paid ("paid"), disputed ("disputed") or must be investigated
-// ("fraud_suspected": investigation); other codes change nothing.
+// ("fraud_suspected": investigation); other codes change nothing. A debt
+// under investigation stays so whatever an agent codes later (only a
+// supervisor's `duecall debt status` clears it), and a status the debt
+// already has keeps the time and source it was first set with.
 func (g *Gate) Dispose(ctx context.Context, campaignID, attemptID, agentID, code string, at time.Time) error {
 	st, ok := dispositionStatus[code]
 	if !ok {
@@ -610,6 +613,13 @@ func (g *Gate) Dispose(ctx context.Context, campaignID, attemptID, agentID, code
 	debtID, err := g.s.AttemptDebtID(ctx, campaignID, attemptID)
 	if err != nil {
 		return err
+	}
+	cur, _, err := g.DebtStatus(ctx, campaignID, debtID)
+	if err != nil {
+		return err
+	}
+	if cur == st || cur == compliance.DebtInvestigation {
+		return nil
 	}
 	_, err = g.setStatus(ctx, campaignID, debtID, st, fmt.Sprintf("agent %s: disposition %s on attempt %s", agentID, code, attemptID), at)
 	return err

@@ -537,11 +537,15 @@ func TestGateRecordAndDispose(t *testing.T) {
 	if ok, err := e.g.MayRiskAbandon(ctxT(t), "c1", end); err != nil || ok {
 		t.Errorf("MayRiskAbandon = %v, %v; want false", ok, err)
 	}
-	// The agent says the debtor already paid.
-	if err := e.gs.SetDisposition(ctxT(t), "c1", a.ID, "agent-1", "paid", end); err != nil {
+	// Nobody took the abandoned call: no agent codes it.
+	if err := e.gs.SetDisposition(ctxT(t), "c1", a.ID, "agent-1", "paid", end); !errors.Is(err, campaign.ErrWrongAgent) {
+		t.Fatalf("paid on an abandoned call: %v; want ErrWrongAgent", err)
+	}
+	// The agent of the next call says the debtor already paid.
+	if err := e.gs.SetDisposition(ctxT(t), "c1", fmt.Sprintf("att-%s-%d", ls[2].DebtID, now.Add(2*time.Minute).UnixNano()), "agent-1", "paid", end); err != nil {
 		t.Fatal(err)
 	}
-	st, flag, err := e.g.DebtStatus(ctxT(t), "c1", ls[0].DebtID)
+	st, flag, err := e.g.DebtStatus(ctxT(t), "c1", ls[2].DebtID)
 	if err != nil || st != compliance.DebtPaid || !strings.Contains(flag.Source, "agent-1") {
 		t.Fatalf("status after a paid disposition: %s %+v %v", st, flag, err)
 	}

@@ -183,8 +183,9 @@ return status
 // promise-to-pay count by the difference to its previous code.
 //
 // KEYS: index, log, dispositions, disposition authors, kpi total. ARGV: key
-// base, attempt id, code, agent id, at ms, promise code. Returns 1, or 0
-// when the attempt is unknown.
+// base, attempt id, code, agent id, at ms, promise code. Returns 1, 0 when
+// the attempt is unknown, or -1 when an agent id is given and the attempt
+// was not that agent's call.
 var dispositionScript = redis.NewScript(`
 local ix = redis.call('HGET', KEYS[1], ARGV[2])
 if not ix then return 0 end
@@ -197,6 +198,7 @@ if e[1] then
     if f[j] == 'agent' then agent = f[j + 1] elseif f[j] == 'disposition' then code = f[j + 1] end
   end
 end
+if ARGV[4] ~= '' and agent ~= ARGV[4] then return -1 end
 local set = redis.call('HGET', KEYS[3], ARGV[2])
 if set then code = set end
 local delta = 0
@@ -269,10 +271,12 @@ return {redis.call('HGETALL', KEYS[1]), days, agents}
 // KEYS: queue, leases, finished. ARGV: due score. Returns {due, queued,
 // leased, finished}.
 var statsScript = redis.NewScript(`
+local next = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 return {
   redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[1]),
   redis.call('ZCARD', KEYS[1]),
   redis.call('ZCARD', KEYS[2]),
   redis.call('SCARD', KEYS[3]),
+  next[2] or '',
 }
 `)

@@ -471,10 +471,13 @@ func (s *Store) SetDisposition(ctx context.Context, campaignID, attemptID, agent
 	if err != nil {
 		return fmt.Errorf("redisstore: disposition on attempt %s of campaign %s: %w", attemptID, campaignID, translate(err))
 	}
-	if ok != 1 {
-		return fmt.Errorf("redisstore: disposition on attempt %s of campaign %s: %w", attemptID, campaignID, campaign.ErrNotFound)
+	switch ok {
+	case 1:
+		return nil
+	case -1:
+		return fmt.Errorf("redisstore: disposition by agent %s on attempt %s of campaign %s: %w", agentID, attemptID, campaignID, campaign.ErrWrongAgent)
 	}
-	return nil
+	return fmt.Errorf("redisstore: disposition on attempt %s of campaign %s: %w", attemptID, campaignID, campaign.ErrNotFound)
 }
 
 // AddAgentTime adds an agent's seconds in a state to the counters of the
@@ -602,15 +605,29 @@ func (s *Store) QueueStats(ctx context.Context, campaignID string, now time.Time
 		return campaign.QueueStats{}, err
 	}
 	k := s.keys(campaignID)
-	v, err := statsScript.Run(ctx, s.rdb, []string{k.queue(), k.leases(), k.finished()},
-		scoreString(campaign.DueScore(now))).Int64Slice()
+	reply, err := statsScript.Run(ctx, s.rdb, []string{k.queue(), k.leases(), k.finished()},
+		scoreString(campaign.DueScore(now))).Slice()
 	if err != nil {
 		return campaign.QueueStats{}, fmt.Errorf("redisstore: queue stats of campaign %s: %w", campaignID, translate(err))
 	}
-	if len(v) != 4 {
-		return campaign.QueueStats{}, fmt.Errorf("redisstore: queue stats of campaign %s: unexpected reply %v", campaignID, v)
+	var v [4]int64
+	ok := len(reply) == 5
+	for i := 0; ok && i < 4; i++ {
+		v[i], ok = reply[i].(int64)
 	}
-	return campaign.QueueStats{Due: v[0], Scheduled: v[1] - v[0], Leased: v[2], Finished: v[3]}, nil
+	next, _ := reply[len(reply)-1].(string)
+	if !ok {
+		return campaign.QueueStats{}, fmt.Errorf("redisstore: queue stats of campaign %s: unexpected reply %v", campaignID, reply)
+	}
+	st := campaign.QueueStats{Due: v[0], Scheduled: v[1] - v[0], Leased: v[2], Finished: v[3]}
+	if next != "" {
+		score, err := strconv.ParseFloat(next, 64)
+		if err != nil {
+			return campaign.QueueStats{}, fmt.Errorf("redisstore: queue stats of campaign %s: score %q: %w", campaignID, next, err)
+		}
+		st.NextScheduledAt = campaign.ScoreTime(score)
+	}
+	return st, nil
 }
 
 // DebtIDs lists every debt ID of the campaign (SSCAN, in pages).

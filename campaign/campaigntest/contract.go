@@ -789,7 +789,17 @@ func testSetDisposition(t *testing.T, s campaign.Store) {
 	if err := s.SetDisposition(ctx, "other-campaign", "call-1", "agent-9", campaign.DispositionPromiseToPay, start); !errors.Is(err, campaign.ErrNotFound) {
 		t.Errorf("attempt of another campaign: %v, want ErrNotFound", err)
 	}
-	checkCounters(t, s, camp, nil)
+	// Only the agent who took the call codes it: not another agent, and no
+	// agent codes a call that nobody took.
+	if err := s.SetDisposition(ctx, camp, "call-1", "agent-8", "fraud_suspected", start); !errors.Is(err, campaign.ErrWrongAgent) {
+		t.Errorf("another agent's call: %v, want ErrWrongAgent", err)
+	}
+	if err := s.SetDisposition(ctx, camp, "call-2", "agent-9", "paid", start); !errors.Is(err, campaign.ErrWrongAgent) {
+		t.Errorf("a call no agent took: %v, want ErrWrongAgent", err)
+	}
+	if log := checkCounters(t, s, camp, nil); log[0].Disposition != "callback" || log[1].Disposition != "" {
+		t.Errorf("dispositions after refused changes: %q, %q", log[0].Disposition, log[1].Disposition)
+	}
 }
 
 func testAddAgentTime(t *testing.T, s campaign.Store) {
@@ -988,7 +998,7 @@ func testQueueStats(t *testing.T, s campaign.Store) {
 		debts = append(debts, newDebt(camp, fmt.Sprintf("later%d", i), today().Add(time.Duration(i+1)*24*time.Hour)))
 	}
 	upsert(t, s, rulesFor(camp), debts...)
-	if st := checkStates(t, s, camp, now); st != (campaign.QueueStats{Due: 5, Scheduled: 3}) {
+	if st := checkStates(t, s, camp, now); st.Counts() != (campaign.QueueStats{Due: 5, Scheduled: 3}) {
 		t.Errorf("stats %+v", st)
 	}
 	l1 := claim(t, s, camp, "o", now, time.Minute)
@@ -996,7 +1006,7 @@ func testQueueStats(t *testing.T, s campaign.Store) {
 	complete(t, s, l1, newAttempt(l1, "c1", campaign.OutcomeBridged, "a", now), campaign.Schedule{Finish: true, FinishReason: "bridged"})
 	complete(t, s, l2, newAttempt(l2, "c2", campaign.OutcomeBusy, "", now), campaign.Schedule{NextAttemptAt: now.Add(time.Hour)})
 	claim(t, s, camp, "o", now, time.Minute)
-	if st := checkStates(t, s, camp, now); st != (campaign.QueueStats{Due: 2, Scheduled: 4, Leased: 1, Finished: 1}) {
+	if st := checkStates(t, s, camp, now); st.Counts() != (campaign.QueueStats{Due: 2, Scheduled: 4, Leased: 1, Finished: 1}) {
 		t.Errorf("stats %+v", st)
 	}
 	if st := checkStates(t, s, camp, now.Add(25*time.Hour)); st.Due != 4 || st.Scheduled != 2 {
@@ -1048,7 +1058,7 @@ func testIsolation(t *testing.T, s campaign.Store) {
 	if st := checkStates(t, s, ca, now); st.Total() != 2 || st.Finished != 1 {
 		t.Errorf("A stats %+v", st)
 	}
-	if st := checkStates(t, s, cb, now); st != (campaign.QueueStats{Scheduled: 1}) {
+	if st := checkStates(t, s, cb, now); st.Counts() != (campaign.QueueStats{Scheduled: 1}) {
 		t.Errorf("B stats %+v", st)
 	}
 }

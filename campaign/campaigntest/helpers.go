@@ -311,6 +311,9 @@ func checkStates(t *testing.T, s campaign.Store, campaignID string, now time.Tim
 				want.Due++
 			} else {
 				want.Scheduled++
+				if at := time.Unix(d.NextAttemptAt.Unix(), 0).UTC(); want.NextScheduledAt.IsZero() || at.Before(want.NextScheduledAt) {
+					want.NextScheduledAt = at
+				}
 			}
 		case campaign.StateLeased:
 			want.Leased++

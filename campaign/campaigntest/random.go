@@ -44,6 +44,7 @@ func testRandomOperations(t *testing.T, s campaign.Store) {
 	current := map[string]*grant{} // debt -> latest lease granted on it
 	var held []*grant              // leases our "dialers" still hold
 	var attemptIDs []string
+	attemptAgents := map[string]string{} // who took each call ("": no agent)
 	var times []agentTime
 	ctx := testCtx(t)
 
@@ -95,6 +96,7 @@ func testRandomOperations(t *testing.T, s campaign.Store) {
 			next := rules.Next(g.lease.Debt, g.lease.Debt.Attempts+1, o, a.EndedAt)
 			err := s.Complete(ctx, g.lease, a, next)
 			attemptIDs = append(attemptIDs, id) // recorded either way
+			attemptAgents[id] = a.AgentID
 			switch {
 			case err == nil:
 				if !isCurrent(g) {
@@ -169,7 +171,8 @@ func testRandomOperations(t *testing.T, s campaign.Store) {
 				continue
 			}
 			code := []string{campaign.DispositionPromiseToPay, "callback", "refused"}[rng.Intn(3)]
-			if err := s.SetDisposition(ctx, camp, attemptIDs[rng.Intn(len(attemptIDs))], "agent-0", code, now); err != nil {
+			id := attemptIDs[rng.Intn(len(attemptIDs))]
+			if err := s.SetDisposition(ctx, camp, id, attemptAgents[id], code, now); err != nil {
 				t.Fatalf("step %d: SetDisposition: %v", step, err)
 			}
 

@@ -344,6 +344,9 @@ func (s *Store) SetDisposition(_ context.Context, campaignID, attemptID, agentID
 		return fmt.Errorf("set disposition %s: %w", attemptID, campaign.ErrNotFound)
 	}
 	a := &c.attempts[i]
+	if agentID != "" && a.AgentID != agentID {
+		return fmt.Errorf("set disposition %s by agent %s: %w", attemptID, agentID, campaign.ErrWrongAgent)
+	}
 	old := a.Disposition
 	a.Disposition = code
 	delta := int64(0)
@@ -472,6 +475,9 @@ func (s *Store) QueueStats(_ context.Context, campaignID string, now time.Time) 
 				q.Due++
 			} else {
 				q.Scheduled++
+				if at := campaign.ScoreTime(d.score); q.NextScheduledAt.IsZero() || at.Before(q.NextScheduledAt) {
+					q.NextScheduledAt = at
+				}
 			}
 		case campaign.StateLeased:
 			q.Leased++
