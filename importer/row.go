@@ -118,7 +118,9 @@ func contains(list []string, s string) bool {
 
 // shownValue is a refused value as RowError shows it: phone numbers and
 // names masked, free text left out, everything cut to maxValueRunes and
-// made valid UTF-8.
+// made valid UTF-8. A value with as many digits as a phone number is
+// masked in any column: a number pasted into the wrong column is still a
+// debtor's number.
 func shownValue(c column, v string) string {
 	if v == "" {
 		return ""
@@ -132,6 +134,9 @@ func shownValue(c column, v string) string {
 	case colNotes:
 		return ""
 	}
+	if looksLikePhone(v) {
+		return phone.Mask(cut(v))
+	}
 	return cut(v)
 }
 
@@ -140,4 +145,14 @@ func cut(v string) string {
 		return v
 	}
 	return string([]rune(v)[:maxValueRunes]) + "…"
+}
+
+// looksLikePhone reports whether v is a valid phone number of Vietnam or,
+// written with its country code, of anywhere.
+func looksLikePhone(v string) bool {
+	if _, err := phone.Normalize(v, "VN"); err == nil {
+		return true
+	}
+	_, err := phone.Normalize(v, "")
+	return err == nil
 }

@@ -252,3 +252,17 @@ warnings:   3 rows imported as written; check them
 		t.Errorf("summary:\n%q\nwant\n%q", b.String(), want)
 	}
 }
+
+// TestPhoneInWrongColumnMasked: a debtor's number pasted into another
+// column is masked in the row error like one in a phone column.
+func TestPhoneInWrongColumnMasked(t *testing.T) {
+	for _, c := range []column{colDueDate, colAmount, colCurrency, colPriority, colTimezone} {
+		got := shownValue(c, "0912345678")
+		if strings.Contains(got, "12345678") || got == "" {
+			t.Errorf("column %s shows %q for a phone number", columnNames[c], got)
+		}
+	}
+	if got := shownValue(colDueDate, "2026-13-01"); got != "2026-13-01" {
+		t.Errorf("a bad date is shown as %q", got)
+	}
+}
