@@ -3,7 +3,6 @@ package ari
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -241,24 +240,12 @@ func (c *Client) readLoop(ctx context.Context, ws *websocket.Conn) error {
 			c.stats.ignored.Add(1)
 		case resultUnknown:
 			c.stats.unknown.Add(1)
-			c.log.Debug("skipping ARI event of unknown type", zap.String("type", eventType(data)), zap.Int("bytes", len(data)))
+			c.log.Debug("skipping ARI event of unknown type", zap.Error(err), zap.Int("bytes", len(data)))
 		case resultMalformed:
 			c.stats.malformed.Add(1)
 			c.log.Debug("skipping malformed ARI event", zap.Error(err), zap.Int("bytes", len(data)))
 		}
 	}
-}
-
-// eventType returns the "type" of a raw event, for logs.
-func eventType(data []byte) string {
-	var t struct {
-		Type string `json:"type"`
-	}
-	_ = json.Unmarshal(data, &t)
-	if len(t.Type) > 64 {
-		return t.Type[:64]
-	}
-	return t.Type
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still alive.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,13 @@ var knownEventTypes = func() map[string]bool {
 // errNoType is returned by decodeEvent for JSON without a "type".
 var errNoType = errors.New("event has no type")
 
+// unknownTypeError is returned by decodeEvent with resultUnknown: it names
+// the type (at most 64 bytes of it), so the reader logs it without
+// decoding the message a second time.
+type unknownTypeError struct{ typ string }
+
+func (e unknownTypeError) Error() string { return "unknown event type " + strconv.Quote(e.typ) }
+
 // decodeEvent turns one raw ARI event into a dialer.Event. It never panics;
 // what it cannot use it classifies (see decodeResult). recv is the time the
 // message was read, used when the event's own timestamp is missing or odd.
@@ -114,7 +122,7 @@ var errNoType = errors.New("event has no type")
 //	BridgeDestroyed                         → EventBridgeDestroyed{BridgeID}
 //	PlaybackFinished                        → EventPlaybackFinished{PlaybackID, State, ChannelID or BridgeID from target_uri}
 //	ApplicationReplaced                     → resultReplaced (the caller emits EventReplaced)
-//	anything else                           → ignored or unknown
+//	anything else                           → ignored, or unknown with an unknownTypeError
 //
 // Only events about our ids (see isOurID) are delivered.
 func decodeEvent(data []byte, recv time.Time) (dialer.Event, decodeResult, error) {
@@ -243,7 +251,11 @@ func decodeEvent(data []byte, recv time.Time) (dialer.Event, decodeResult, error
 		if knownEventTypes[w.Type] {
 			return dialer.Event{}, resultIgnored, nil
 		}
-		return dialer.Event{}, resultUnknown, nil
+		typ := w.Type
+		if len(typ) > 64 {
+			typ = typ[:64]
+		}
+		return dialer.Event{}, resultUnknown, unknownTypeError{typ}
 	}
 
 	// Every remaining case is about a channel.

@@ -205,6 +205,18 @@ func TestDecodeSkipsWhatItCannotUse(t *testing.T) {
 			}
 		})
 	}
+	// An unknown type comes back named in the error (at most 64 bytes of
+	// it), so the reader can log it without decoding the message again.
+	long := strings.Repeat("T", 100)
+	for raw, want := range map[string]string{
+		`{"type":"ChannelToneDetected","channel":{"id":"` + ours + `"}}`: `"ChannelToneDetected"`,
+		`{"type":"` + long + `"}`: `"` + long[:64] + `"`,
+	} {
+		_, res, err := decodeEvent([]byte(raw), recv)
+		if res != resultUnknown || err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("decode %.40s…: result %v, error %v; want unknown, error naming %s", raw, res, err, want)
+		}
+	}
 	// An odd timestamp falls back to the receive time.
 	ev, _, _ := decodeEvent([]byte(`{"type":"StasisEnd","timestamp":"yesterday","channel":{"id":"`+ours+`"}}`), recv)
 	if !ev.Time.Equal(recv) {
