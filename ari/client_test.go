@@ -575,8 +575,12 @@ func TestMaskEndpoint(t *testing.T) {
 		"Local/1001@debtors":        "Local/1001@debtors",
 		"Local/agent-7@agents":      "Local/agent-7@agents",
 		"SIP/trunk2/00849123456789": "SIP/trunk2/0084********89",
-		"+":                         "+",
-		"":                          "",
+		// Too short to hide three digits between the kept ones: all
+		// hidden, as phone.Mask does.
+		"PJSIP/0912345@trunk":  "PJSIP/*******@trunk",
+		"PJSIP/09123456@trunk": "PJSIP/********@trunk",
+		"+":                    "+",
+		"":                     "",
 	}
 	for in, want := range cases {
 		if got := maskEndpoint(in); got != want {

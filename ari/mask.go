@@ -1,10 +1,15 @@
 package ari
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/duecall/duecall/phone"
+)
 
 // maskEndpoint masks phone numbers in a dial string for logs: every run of
-// digits (with an optional leading "+") keeps its first 4 and last 2
-// characters, "PJSIP/0912345678@trunk" → "PJSIP/0912****78@trunk".
+// more than 6 digits (with an optional leading "+") is masked with
+// phone.Mask, "PJSIP/0912345678@trunk" → "PJSIP/0912****78@trunk"; shorter
+// runs (extensions such as Local/1001@debtors) are kept.
 func maskEndpoint(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -23,7 +28,7 @@ func maskEndpoint(s string) string {
 		}
 		run := s[i:j]
 		if len(run) > 6 {
-			run = run[:4] + strings.Repeat("*", len(run)-6) + run[len(run)-2:]
+			run = phone.Mask(run)
 		}
 		b.WriteString(run)
 		i = j
