@@ -306,9 +306,10 @@ func (c *Client) RemoveFromBridge(ctx context.Context, bridgeID, channelID strin
 	return nil
 }
 
-// DestroyBridge implements dialer.Telephony: DELETE /bridges/{id}. Both 404
-// and 409 "Bridge not in Stasis application" (a second DELETE) are
-// dialer.ErrNotFound.
+// DestroyBridge implements dialer.Telephony: DELETE /bridges/{id}. 404
+// "Bridge not found" (a second DELETE, as recorded in transcript 06) is
+// dialer.ErrNotFound; so is a 409, which the transcripts' README lists for
+// a bridge no longer in the Stasis application but no recording shows.
 func (c *Client) DestroyBridge(ctx context.Context, bridgeID string) error {
 	if bridgeID == "" {
 		return errors.New("destroy bridge: bridge id is required")

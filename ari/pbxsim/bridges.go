@@ -70,26 +70,35 @@ func (s *Server) createBridge(p params, withID string) (bridgeJSON, *apiError) {
 	return s.bridgeSnapshot(b), nil
 }
 
-// findBridgeChannels resolves the "channel" parameter of addChannel and
-// removeChannel: every channel must exist (else 400) and be in the
-// application (else 422).
-func (s *Server) findBridgeChannels(p params) ([]*channel, *apiError) {
+// bridgeMembership resolves the bridge and the "channel" parameter of
+// addChannel and removeChannel: the bridge must exist (else 404), every
+// channel must exist (else 400) and be in the application (else 422). It
+// writes the error and returns a nil bridge otherwise. The caller holds
+// s.mu.
+func (s *Server) bridgeMembership(w http.ResponseWriter, p params, bridgeID string) (*bridge, []*channel) {
+	b := s.findBridge(w, bridgeID)
+	if b == nil {
+		return nil, nil
+	}
 	ids := p.list("channel")
 	if len(ids) == 0 {
-		return nil, errMsg(http.StatusBadRequest, "Missing parameter channel")
+		writeError(w, http.StatusBadRequest, "Missing parameter channel")
+		return nil, nil
 	}
 	out := make([]*channel, 0, len(ids))
 	for _, id := range ids {
 		ch := s.lookupChannel(id)
 		if ch == nil {
-			return nil, errMsg(http.StatusBadRequest, "Channel not found")
+			writeError(w, http.StatusBadRequest, msgChannelNotFound)
+			return nil, nil
 		}
 		if !ch.inStasis {
-			return nil, errMsg(http.StatusUnprocessableEntity, "Channel not in Stasis application")
+			writeError(w, http.StatusUnprocessableEntity, msgNotInStasis)
+			return nil, nil
 		}
 		out = append(out, ch)
 	}
-	return out, nil
+	return b, out
 }
 
 // enterBridge puts ch into b, moving it out of another bridge first.
@@ -220,13 +229,8 @@ func hBridgeDelete(s *Server, w http.ResponseWriter, _ *http.Request, _ params, 
 func hAddChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.findBridge(w, vars[0])
+	b, chans := s.bridgeMembership(w, p, vars[0])
 	if b == nil {
-		return
-	}
-	chans, aerr := s.findBridgeChannels(p)
-	if aerr != nil {
-		writeJSON(w, aerr.status, aerr.body)
 		return
 	}
 	for _, ch := range chans {
@@ -235,9 +239,7 @@ func hAddChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params, va
 	s.updateBridgePeers(b)
 	if len(b.channels) >= 2 {
 		for _, ch := range b.channels {
-			if !ch.far {
-				s.mediaReached(ch.call)
-			}
+			s.mediaReached(ch)
 		}
 	}
 	writeNoContent(w)
@@ -246,13 +248,8 @@ func hAddChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params, va
 func hRemoveChannel(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.findBridge(w, vars[0])
+	b, chans := s.bridgeMembership(w, p, vars[0])
 	if b == nil {
-		return
-	}
-	chans, aerr := s.findBridgeChannels(p)
-	if aerr != nil {
-		writeJSON(w, aerr.status, aerr.body)
 		return
 	}
 	for _, ch := range chans {
@@ -280,8 +277,13 @@ func (s *Server) findBridge(w http.ResponseWriter, id string) *bridge {
 // writeResult writes v with status ok, or the error.
 func writeResult(w http.ResponseWriter, ok int, v any, aerr *apiError) {
 	if aerr != nil {
-		writeJSON(w, aerr.status, aerr.body)
+		writeAPIError(w, aerr)
 		return
 	}
 	writeJSON(w, ok, v)
+}
+
+// writeAPIError writes the error of an operation.
+func writeAPIError(w http.ResponseWriter, aerr *apiError) {
+	writeJSON(w, aerr.status, aerr.body)
 }

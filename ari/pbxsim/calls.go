@@ -1,12 +1,13 @@
 package pbxsim
 
 import (
-	"github.com/duecall/duecall/phone"
 	"net/http"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/duecall/duecall/phone"
 )
 
 // apiError is an HTTP error of an ARI operation.
@@ -381,11 +382,13 @@ func (s *Server) farDialplan(c *call, st step) {
 // someone, a playback, dialplan) the callee's Answer() notices it.
 const mediaDelay = 20 * time.Millisecond
 
-// mediaReached tells the callee that media from our half arrived: as in
-// Asterisk, an Answer() that waits for media returns then instead of at
-// the end of its delay.
-func (s *Server) mediaReached(c *call) {
-	if c == nil || !c.answerPause || c.over {
+// mediaReached tells the callee that media from ch arrived: when ch is our
+// half, an Answer() of the callee that waits for media returns then, as in
+// Asterisk, instead of at the end of its delay. Media from the callee half
+// itself changes nothing.
+func (s *Server) mediaReached(ch *channel) {
+	c := ch.call
+	if ch.far || c == nil || !c.answerPause || c.over {
 		return
 	}
 	c.answerPause = false

@@ -86,7 +86,7 @@ func hHangup(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars [
 	}
 	cause, aerr := hangupCause(p)
 	if aerr != nil {
-		writeJSON(w, aerr.status, aerr.body)
+		writeAPIError(w, aerr)
 		return
 	}
 	if ch.far {
@@ -147,8 +147,8 @@ func flagOp(flag string, on bool, param string) handlerFunc {
 			ch.flags = map[string]string{}
 		}
 		if on {
-			if flag == "moh" && !ch.far {
-				s.mediaReached(ch.call)
+			if flag == "moh" {
+				s.mediaReached(ch)
 			}
 			v := "on"
 			if param != "" && p.get(param) != "" {
@@ -215,7 +215,7 @@ func doPlay(s *Server, w http.ResponseWriter, p params, chanID, pbID string) {
 	}
 	pb, aerr := s.play(ch, pbID, p.list("media"), p.get("lang"))
 	if aerr != nil {
-		writeJSON(w, aerr.status, aerr.body)
+		writeAPIError(w, aerr)
 		return
 	}
 	w.Header().Set("Location", "/playbacks/"+pb.ID)
@@ -259,16 +259,27 @@ func channelVar(ch *channel, name string) (string, bool) {
 	return v, ok
 }
 
-func hVarGet(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := s.findChannel(w, vars[0], "Provided channel was not found")
+// varChannel finds the channel and the "variable" parameter of GET and
+// POST /channels/{id}/variable, or writes the error and returns nil. The
+// caller holds s.mu.
+func (s *Server) varChannel(w http.ResponseWriter, p params, id string) (*channel, string) {
+	ch := s.findChannel(w, id, "Provided channel was not found")
 	if ch == nil {
-		return
+		return nil, ""
 	}
 	name := p.get("variable")
 	if name == "" {
 		writeError(w, http.StatusBadRequest, "Variable name is required")
+		return nil, ""
+	}
+	return ch, name
+}
+
+func hVarGet(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, name := s.varChannel(w, p, vars[0])
+	if ch == nil {
 		return
 	}
 	v, ok := channelVar(ch, name)
@@ -282,13 +293,8 @@ func hVarGet(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars [
 func hVarSet(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.findChannel(w, vars[0], "Provided channel was not found")
+	ch, name := s.varChannel(w, p, vars[0])
 	if ch == nil {
-		return
-	}
-	name := p.get("variable")
-	if name == "" {
-		writeError(w, http.StatusBadRequest, "Variable name is required")
 		return
 	}
 	if !ch.inStasis {
@@ -336,9 +342,7 @@ func hContinue(s *Server, w http.ResponseWriter, _ *http.Request, p params, vars
 		ch.dp.Priority = prio
 	}
 	ch.dp.AppName, ch.dp.AppData = "", ""
-	if !ch.far {
-		s.mediaReached(ch.call)
-	}
+	s.mediaReached(ch)
 	writeNoContent(w)
 }
 

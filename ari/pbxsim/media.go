@@ -115,9 +115,7 @@ func (s *Server) startPlayback(pb *playback) {
 	pb.timer = nil
 	pb.state = "playing"
 	s.playbackEvent(pb, "PlaybackStarted")
-	if !pb.target.far {
-		s.mediaReached(pb.target.call)
-	}
+	s.mediaReached(pb.target)
 	kind, d := s.classifyMedia(pb.media[pb.idx])
 	switch kind {
 	case mediaFinite:
@@ -265,12 +263,21 @@ func (s *Server) soundList() []soundJSON {
 	return out
 }
 
+// findPlayback finds a playback, or writes 404 and returns nil. The caller
+// holds s.mu.
+func (s *Server) findPlayback(w http.ResponseWriter, id string) *playback {
+	pb := s.playbacks[id]
+	if pb == nil {
+		writeError(w, http.StatusNotFound, "Playback not found")
+	}
+	return pb
+}
+
 func hPlaybackGet(s *Server, w http.ResponseWriter, _ *http.Request, _ params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pb := s.playbacks[vars[0]]
+	pb := s.findPlayback(w, vars[0])
 	if pb == nil {
-		writeError(w, http.StatusNotFound, "Playback not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, s.playbackSnapshot(pb))
@@ -279,9 +286,8 @@ func hPlaybackGet(s *Server, w http.ResponseWriter, _ *http.Request, _ params, v
 func hPlaybackStop(s *Server, w http.ResponseWriter, _ *http.Request, _ params, vars []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pb := s.playbacks[vars[0]]
+	pb := s.findPlayback(w, vars[0])
 	if pb == nil {
-		writeError(w, http.StatusNotFound, "Playback not found")
 		return
 	}
 	s.stopPlayback(pb)

@@ -182,10 +182,7 @@ func (s *Server) Close() error {
 		t.stop()
 	}
 	clear(s.timers)
-	conns := make([]*wsConn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
+	conns := s.connList()
 	s.mu.Unlock()
 
 	for _, c := range conns {
@@ -289,14 +286,20 @@ func (s *Server) InjectRaw(app string, data []byte) error {
 // without a close frame, like a network failure. Channels and bridges stay.
 func (s *Server) DropWebSockets() {
 	s.mu.Lock()
-	conns := make([]*wsConn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
+	conns := s.connList()
 	s.mu.Unlock()
 	for _, c := range conns {
 		c.shutdown(true)
 	}
+}
+
+// connList returns the open events sockets. The caller holds s.mu.
+func (s *Server) connList() []*wsConn {
+	conns := make([]*wsConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
 }
 
 // scaled converts a simulated duration to real time.
