@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -211,19 +212,9 @@ func diffReports(got, want campaign.Report) []string {
 		diffs = append(diffs, "total:"+d)
 	}
 	cmp := func(kind string, g, w map[string]campaign.Counters) {
-		keys := map[string]bool{}
-		for k := range g {
-			keys[k] = true
-		}
-		for k := range w {
-			keys[k] = true
-		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
+		keys := append(slices.Collect(maps.Keys(g)), slices.Collect(maps.Keys(w))...)
+		slices.Sort(keys)
+		for _, k := range slices.Compact(keys) {
 			if d := diffCounters(g[k], w[k]); d != "" {
 				diffs = append(diffs, fmt.Sprintf("%s %q:%s", kind, k, d))
 			}
@@ -350,39 +341,15 @@ func sameData(got, want campaign.Debt) []string {
 	check("ID", got.ID == want.ID, got.ID, want.ID)
 	check("CampaignID", got.CampaignID == want.CampaignID, got.CampaignID, want.CampaignID)
 	check("DebtorName", got.DebtorName == want.DebtorName, got.DebtorName, want.DebtorName)
-	check("Phones", equalStrings(got.Phones, want.Phones), got.Phones, want.Phones)
+	check("Phones", slices.Equal(got.Phones, want.Phones), got.Phones, want.Phones)
 	check("Amount", got.Amount == want.Amount, got.Amount, want.Amount)
 	check("Currency", got.Currency == want.Currency, got.Currency, want.Currency)
 	check("DueDate", got.DueDate.Equal(want.DueDate), got.DueDate, want.DueDate)
 	check("Timezone", got.Timezone == want.Timezone, got.Timezone, want.Timezone)
 	check("Priority", got.Priority == want.Priority, got.Priority, want.Priority)
 	check("Notes", got.Notes == want.Notes, got.Notes, want.Notes)
-	check("Profile", equalMaps(got.Profile, want.Profile), got.Profile, want.Profile)
+	check("Profile", maps.Equal(got.Profile, want.Profile), got.Profile, want.Profile)
 	return d
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // diffAttempt describes how a read attempt differs from the recorded one.
