@@ -73,56 +73,20 @@ func (s *Store) Reopen(ctx context.Context, campaignID, debtID, reasonPrefix str
 }
 
 // DebtAttempts returns every recorded attempt of one debt, oldest first,
-// with the dispositions set since. Attempts are found through a per-debt
-// index of the attempt log that Complete keeps, so the cost does not grow
-// with the campaign; for debts whose attempts were recorded before the
-// index existed, the campaign's log is scanned.
+// with the dispositions set since, or campaign.ErrNotFound for an unknown
+// debt. It is DebtHistories for one debt: attempts are found through the
+// per-debt index of the attempt log that Complete keeps, so the cost does
+// not grow with the campaign; for a debt whose attempts were recorded
+// before the index existed, the campaign's log is scanned.
 func (s *Store) DebtAttempts(ctx context.Context, campaignID, debtID string) ([]campaign.Attempt, error) {
-	if err := checkCampaign(campaignID); err != nil {
-		return nil, err
-	}
-	k := s.keys(campaignID)
-	reply, err := debtAttemptsScript.Run(ctx, s.rdb, []string{k.debtAttempts(debtID), k.attempts(), k.dispositions()}).Slice()
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: read attempts of debt %s of campaign %s: %w", debtID, campaignID, translate(err))
-	}
-	if len(reply) != 2 {
-		return nil, fmt.Errorf("redisstore: read attempts of debt %s: unexpected reply %v", debtID, reply)
-	}
-	out, err := decodeEntries(campaignID, reply[0], reply[1])
+	hs, err := s.DebtHistories(ctx, campaignID, []string{debtID})
 	if err != nil {
 		return nil, err
 	}
-	if len(out) > 0 {
-		return out, nil
+	if len(hs) == 0 {
+		return nil, fmt.Errorf("redisstore: read attempts of debt %s of campaign %s: %w", debtID, campaignID, campaign.ErrNotFound)
 	}
-	d, err := s.Debt(ctx, campaignID, debtID)
-	if err != nil || d.Attempts == 0 {
-		return out, err
-	}
-	return s.scanDebtAttempts(ctx, campaignID, debtID)
-}
-
-// scanDebtAttempts reads the whole attempt log of the campaign and keeps
-// the debt's attempts.
-func (s *Store) scanDebtAttempts(ctx context.Context, campaignID, debtID string) ([]campaign.Attempt, error) {
-	var out []campaign.Attempt
-	after := ""
-	for {
-		page, next, err := s.Attempts(ctx, campaignID, after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page {
-			if a.DebtID == debtID {
-				out = append(out, a)
-			}
-		}
-		if next == "" {
-			return out, nil
-		}
-		after = next
-	}
+	return hs[0].Attempts, nil
 }
 
 // AttemptDebtID returns the id of the debt an attempt was made on, or

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/compliance"
 	"github.com/duecall/duecall/redisstore"
@@ -92,5 +94,45 @@ func TestGateDisposeKeepsInvestigation(t *testing.T) {
 	}
 	if st, _, _ := e.g.DebtStatus(ctxT(t), "c1", "d1"); st != compliance.DebtActive {
 		t.Errorf("status %s after the supervisor cleared it; want active", st)
+	}
+}
+
+// TestGateDisposeRoundTrips: a wrap-up code that sets a status costs two
+// round trips, finding the attempt's debt and the status script (which
+// checks the current status itself), not a read of the status and of the
+// debt besides.
+func TestGateDisposeRoundTrips(t *testing.T) {
+	p := vnPolicy(t, nil)
+	e := newGateEnv(t, nil, map[string]compliance.Policy{"c1": p})
+	e.upsert(gdebt("c1", "d1", "", numA))
+	now := local(10, 10, 0)
+	l := e.call("c1", now, campaign.OutcomeBridged)
+	attempt := fmt.Sprintf("att-%s-%d", l.DebtID, now.UnixNano())
+	// The first disposition loads the scripts into the server's cache.
+	if err := e.gs.SetDisposition(ctxT(t), "c1", attempt, "agent-1", "disputed", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+
+	counted := redis.NewClient(e.r.Options())
+	defer counted.Close()
+	trips := &roundTrips{}
+	counted.AddHook(trips)
+	if err := counted.Ping(ctxT(t)).Err(); err != nil { // connect first
+		t.Fatal(err)
+	}
+	trips.n.Store(0)
+	cg, err := redisstore.NewGate(redisstore.New(counted, redisstore.Options{Prefix: e.r.Prefix()}),
+		redisstore.GateOptions{Policies: map[string]compliance.Policy{"c1": p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.Dispose(ctxT(t), "c1", attempt, "agent-1", "paid", now.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := trips.n.Load(); n != 2 {
+		t.Errorf("Dispose took %d round trips, want 2", n)
+	}
+	if st, _, err := e.g.DebtStatus(ctxT(t), "c1", "d1"); err != nil || st != compliance.DebtPaid {
+		t.Errorf("status after paid: %s, %v; want paid", st, err)
 	}
 }

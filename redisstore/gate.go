@@ -306,9 +306,15 @@ func (g *Gate) Admit(ctx context.Context, lease campaign.Lease, now time.Time) (
 		trimFrom, durMs(attemptKeep + 24*time.Hour), durMs(pol.CoolOffAfterConversation), durMs(pol.AbandonNoRecall),
 		waived, maxLen, maxAge, AuditIndexLength, idxTTL,
 	}
-	var common []compliance.Limit
+	// The caps as ranges of attempt times, computed once: a number's caps
+	// differ from another number's only in the number, which the script
+	// does not need (it has each number's attempt set).
+	var common, perPhone []compliance.Limit
 	for _, l := range pol.Limits(now, "", zones) {
-		if l.Scope != compliance.ScopePhone && l.Rule != compliance.RuleCapDebtTotal {
+		switch {
+		case l.Scope == compliance.ScopePhone:
+			perPhone = append(perPhone, l)
+		case l.Rule != compliance.RuleCapDebtTotal:
 			common = append(common, l)
 		}
 	}
@@ -325,14 +331,8 @@ func (g *Gate) Admit(ctx context.Context, lease campaign.Lease, now time.Time) (
 	for j, ph := range candidates {
 		h := phoneHash(ph)
 		keys = append(keys, g.key("at", "p", h), g.key("ab", h))
-		var lim []compliance.Limit
-		for _, l := range pol.Limits(now, ph, zones) {
-			if l.Scope == compliance.ScopePhone {
-				lim = append(lim, l)
-			}
-		}
-		args = append(args, ph, first+j, phone.Mask(ph), len(lim))
-		for _, l := range lim {
+		args = append(args, ph, first+j, phone.Mask(ph), len(perPhone))
+		for _, l := range perPhone {
 			args = append(args, lowerMs(l.Since), upperMs(l.Until), l.Max)
 		}
 	}
@@ -614,15 +614,13 @@ func (g *Gate) Dispose(ctx context.Context, campaignID, attemptID, agentID, code
 	if err != nil {
 		return err
 	}
-	cur, _, err := g.DebtStatus(ctx, campaignID, debtID)
-	if err != nil {
+	if err := checkGateCampaign(campaignID); err != nil {
 		return err
 	}
-	if cur == st || cur == compliance.DebtInvestigation {
-		return nil
-	}
-	_, err = g.setStatus(ctx, campaignID, debtID, st, fmt.Sprintf("agent %s: disposition %s on attempt %s", agentID, code, attemptID), at)
-	return err
+	// The attempt names the debt, so it exists; the check against the
+	// current status is in the script, atomic with the write.
+	return g.writeStatus(ctx, campaignID, debtID, st, metaValue(at, fmt.Sprintf("agent %s: disposition %s on attempt %s", agentID, code, attemptID)),
+		compliance.DebtInvestigation)
 }
 
 // AbandonCounts counts the campaign's answered and abandoned calls that

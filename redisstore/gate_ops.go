@@ -228,10 +228,6 @@ func (g *Gate) Cease(ctx context.Context, debtorKey string) (Flag, error) {
 // It returns campaign.ErrNotFound for an unknown debt, and reports whether
 // the debt was reopened.
 func (g *Gate) SetDebtStatus(ctx context.Context, campaignID, debtID string, st compliance.DebtStatus, source string) (bool, error) {
-	return g.setStatus(ctx, campaignID, debtID, st, source, g.now())
-}
-
-func (g *Gate) setStatus(ctx context.Context, campaignID, debtID string, st compliance.DebtStatus, source string, at time.Time) (bool, error) {
 	if err := checkGateCampaign(campaignID); err != nil {
 		return false, err
 	}
@@ -242,15 +238,24 @@ func (g *Gate) setStatus(ctx context.Context, campaignID, debtID string, st comp
 	if _, err := g.s.Debt(ctx, campaignID, debtID); err != nil {
 		return false, err
 	}
-	field := debtField(campaignID, debtID)
-	if err := statusScript.Run(ctx, g.s.rdb, []string{g.key("status"), g.key("status_meta")}, field, string(st),
-		metaValue(at, source)).Err(); err != nil {
-		return false, fmt.Errorf("redisstore: set status of debt %s of campaign %s: %w", debtID, campaignID, translate(err))
+	if err := g.writeStatus(ctx, campaignID, debtID, st, metaValue(g.now(), source), ""); err != nil {
+		return false, err
 	}
 	if st != compliance.DebtActive {
 		return false, nil
 	}
 	return g.s.Reopen(ctx, campaignID, debtID, ReasonPrefix, g.now())
+}
+
+// writeStatus runs statusScript: it sets st with meta unless keep is not ""
+// and the debt already has st or keep.
+func (g *Gate) writeStatus(ctx context.Context, campaignID, debtID string, st compliance.DebtStatus, meta string, keep compliance.DebtStatus) error {
+	err := statusScript.Run(ctx, g.s.rdb, []string{g.key("status"), g.key("status_meta")}, debtField(campaignID, debtID),
+		string(st), meta, string(keep)).Err()
+	if err != nil {
+		return fmt.Errorf("redisstore: set status of debt %s of campaign %s: %w", debtID, campaignID, translate(err))
+	}
+	return nil
 }
 
 // DebtStatus returns a debt's collection status and when it was last set.
@@ -283,10 +288,15 @@ func (g *Gate) Audit(ctx context.Context, campaignID, debtID string) (DebtAudit,
 	if err := checkGateCampaign(campaignID); err != nil {
 		return DebtAudit{}, err
 	}
-	d, err := g.s.Debt(ctx, campaignID, debtID)
+	// The debt and its attempts in one read.
+	hs, err := g.s.DebtHistories(ctx, campaignID, []string{debtID})
 	if err != nil {
 		return DebtAudit{}, err
 	}
+	if len(hs) == 0 {
+		return DebtAudit{}, fmt.Errorf("redisstore: debt %s of campaign %s: %w", debtID, campaignID, campaign.ErrNotFound)
+	}
+	d := hs[0].Debt
 	out := DebtAudit{
 		CampaignID: campaignID, DebtID: debtID, State: d.State, FinishReason: d.FinishReason, Attempts: d.Attempts,
 		PhoneIndex: d.PhoneIndex, DebtorKey: compliance.DebtorKey(d), Phones: []string{}, DoNotCall: []Flag{},
@@ -317,11 +327,7 @@ func (g *Gate) Audit(ctx context.Context, campaignID, debtID string) (DebtAudit,
 	if out.Decisions, err = g.Decisions(ctx, campaignID, debtID); err != nil {
 		return out, err
 	}
-	hist, err := g.s.DebtAttempts(ctx, campaignID, debtID)
-	if err != nil {
-		return out, err
-	}
-	for _, a := range hist {
+	for _, a := range hs[0].Attempts {
 		a.Phone = phone.Mask(a.Phone)
 		out.History = append(out.History, a)
 	}

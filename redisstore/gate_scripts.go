@@ -11,6 +11,25 @@ import "github.com/redis/go-redis/v9"
 // The scripts that change a debt's queue state (reschedule, finish,
 // reopen) touch only the campaign's keys, like the Store's scripts.
 
+// luaAudit is prepended to the scripts that append to the audit trail.
+const luaAudit = `
+-- audit appends an entry of fields to the audit stream, trimmed to about
+-- maxlen entries and, unless max_age is '0', to max_age ms before it, and
+-- pushes its id on the debt's index list, kept to idx_len ids and expiring
+-- after idx_ttl ms unless that is '0'. Returns the entry id.
+local function audit(stream, index, maxlen, max_age, idx_len, idx_ttl, fields)
+  local sid = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
+  if max_age ~= '0' then
+    local ms = tonumber(string.match(sid, '^(%d+)-'))
+    redis.call('XTRIM', stream, 'MINID', '~', string.format('%.0f', ms - tonumber(max_age)))
+  end
+  redis.call('LPUSH', index, sid)
+  redis.call('LTRIM', index, 0, tonumber(idx_len) - 1)
+  if idx_ttl ~= '0' then redis.call('PEXPIRE', index, idx_ttl) end
+  return sid
+end
+`
+
 // admitScript checks every compliance rule that depends on shared state
 // for one claimed debt and, when all pass, counts the attempt and writes
 // the audit record, atomically. The rules that need no shared state (the
@@ -35,7 +54,7 @@ import "github.com/redis/go-redis/v9"
 // Returns {1, phone index} when admitted, else {0, status, cease 1/0,
 // total, debtor times, debt times, last conversation, {per number: dnc
 // 1/0, times, last abandon}} where times are [member, ms, ...].
-var admitScript = redis.NewScript(`
+var admitScript = redis.NewScript(luaAudit + `
 local now = tonumber(ARGV[1])
 local ok = ARGV[3] == '1'
 local field, dkey = ARGV[4], ARGV[5]
@@ -103,14 +122,7 @@ for _ = 1, nf do
   i = i + 2
 end
 f[#f + 1] = 'phone'; f[#f + 1] = phones[chosen][2]
-local sid = redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[12], '*', unpack(f))
-if ARGV[13] ~= '0' then
-  local ms = tonumber(string.match(sid, '^(%d+)-'))
-  redis.call('XTRIM', KEYS[8], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[13])))
-end
-redis.call('LPUSH', KEYS[9], sid)
-redis.call('LTRIM', KEYS[9], 0, tonumber(ARGV[14]) - 1)
-if ARGV[15] ~= '0' then redis.call('PEXPIRE', KEYS[9], ARGV[15]) end
+audit(KEYS[8], KEYS[9], ARGV[12], ARGV[13], ARGV[14], ARGV[15], f)
 return {1, tonumber(phones[chosen][1])}
 `)
 
@@ -121,17 +133,10 @@ return {1, tonumber(phones[chosen][1])}
 // KEYS: 1 audit stream, 2 debt's audit index, 3.. park sets. ARGV: 1
 // maxlen, 2 max age ms (0: none), 3 index length, 4 index ttl ms (0: none), 5 debt
 // field, then field/value pairs. Returns the entry id.
-var auditScript = redis.NewScript(`
+var auditScript = redis.NewScript(luaAudit + `
 local f = {}
 for i = 6, #ARGV do f[#f + 1] = ARGV[i] end
-local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(f))
-if ARGV[2] ~= '0' then
-  local ms = tonumber(string.match(sid, '^(%d+)-'))
-  redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[2])))
-end
-redis.call('LPUSH', KEYS[2], sid)
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
-if ARGV[4] ~= '0' then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+local sid = audit(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], f)
 for k = 3, #KEYS do redis.call('SADD', KEYS[k], ARGV[5]) end
 return sid
 `)
@@ -167,12 +172,18 @@ return 1
 `)
 
 // statusScript sets or clears a debt's collection status ("active"
-// clears it) with when and by whom.
+// clears it) with when and by whom. When ARGV[4] is not "", a debt that
+// already has the status, or has the status ARGV[4], is left alone (its
+// time and source too): an agent's wrap-up code neither restarts a status
+// nor clears an investigation.
 //
-// KEYS: status, status meta. ARGV: debt field, status, meta. Returns the
-// previous status or "".
+// KEYS: status, status meta. ARGV: debt field, status, meta, status to
+// keep or "". Returns the previous status or "".
 var statusScript = redis.NewScript(`
 local prev = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+local cur = prev
+if cur == '' then cur = 'active' end
+if ARGV[4] ~= '' and (cur == ARGV[2] or cur == ARGV[4]) then return prev end
 if ARGV[2] == 'active' then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
@@ -200,13 +211,8 @@ return {removed, parked}
 //
 // KEYS: audit stream, debt's audit index. Returns a list of entries
 // (XRANGE replies); entries trimmed from the stream are skipped.
-var auditReadScript = redis.NewScript(`
-local out = {}
-for _, sid in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-  local e = redis.call('XRANGE', KEYS[1], sid, sid)
-  if e[1] then out[#out + 1] = e[1] end
-end
-return out
+var auditReadScript = redis.NewScript(luaLog + `
+return indexed_entries(KEYS[2], KEYS[1])
 `)
 
 // rescheduleScript returns a leased debt to the queue at a new time and
@@ -258,35 +264,15 @@ redis.call('ZADD', KEYS[3], score(next, v[3] or 0), ARGV[2])
 return 1
 `)
 
-// debtAttemptsScript reads a debt's attempts through its index in the
-// attempt log, with the dispositions set since.
-//
-// KEYS: debt's attempt index, log, dispositions. Returns {entries, codes}.
-var debtAttemptsScript = redis.NewScript(`
-local entries, codes = {}, {}
-for _, sid in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local e = redis.call('XRANGE', KEYS[2], sid, sid)
-  if e[1] then
-    entries[#entries + 1] = e[1]
-    local f, id = e[1][2], ''
-    for j = 1, #f, 2 do if f[j] == 'id' then id = f[j + 1] end end
-    codes[#codes + 1] = redis.call('HGET', KEYS[3], id) or ''
-  end
-end
-return {entries, codes}
-`)
-
 // attemptDebtScript finds the debt of an attempt through the attempt
 // index.
 //
 // KEYS: index, log. ARGV: attempt id. Returns the debt id or "".
-var attemptDebtScript = redis.NewScript(`
+var attemptDebtScript = redis.NewScript(luaLog + `
 local ix = redis.call('HGET', KEYS[1], ARGV[1])
 if not ix then return '' end
 local sid = string.match(ix, '^([^|]*)|')
 local e = redis.call('XRANGE', KEYS[2], sid, sid)
 if not e[1] then return '' end
-local f = e[1][2]
-for j = 1, #f, 2 do if f[j] == 'debt' then return f[j + 1] end end
-return ''
+return entry_field(e[1], 'debt')
 `)

@@ -281,22 +281,14 @@ func (g *Gate) DebtStatuses(ctx context.Context, campaignID string, ids []string
 // KEYS: log, dispositions, debts (the campaign's keys, for the slot).
 // ARGV: key base, then debt ids. Returns one {state hash, data or false,
 // entries, codes} per id.
-var historyScript = redis.NewScript(`
+var historyScript = redis.NewScript(luaLog + `
 local kb = ARGV[1]
 local out = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local entries, codes = {}, {}
-  for _, sid in ipairs(redis.call('LRANGE', kb .. 'debt_attempts:' .. id, 0, -1)) do
-    local e = redis.call('XRANGE', KEYS[1], sid, sid)
-    if e[1] then
-      entries[#entries + 1] = e[1]
-      local f, aid = e[1][2], ''
-      for j = 1, #f, 2 do if f[j] == 'id' then aid = f[j + 1] end end
-      codes[#codes + 1] = redis.call('HGET', KEYS[2], aid) or ''
-    end
-  end
-  out[#out + 1] = {redis.call('HGETALL', kb .. 'debt:' .. id), redis.call('GET', kb .. 'data:' .. id), entries, codes}
+  local entries = indexed_entries(kb .. 'debt_attempts:' .. id, KEYS[1])
+  out[#out + 1] = {redis.call('HGETALL', kb .. 'debt:' .. id), redis.call('GET', kb .. 'data:' .. id),
+    entries, entry_codes(entries, KEYS[2])}
 end
 return out
 `)

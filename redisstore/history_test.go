@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -145,6 +146,22 @@ func TestScanDebtHistories(t *testing.T) {
 			t.Errorf("debt %s:\n got %+v\nwant %+v", id, h.Debt, want)
 		}
 	}
+	// DebtAttempts reads through the same script as the scan; the
+	// campaign's attempt log, read with Attempts, is the independent record.
+	fromLog := map[string][]campaign.Attempt{}
+	for after := ""; ; {
+		page, next, err := s.Attempts(ctx, "c", after, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page {
+			fromLog[a.DebtID] = append(fromLog[a.DebtID], a)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
 	for id := range called {
 		want, err := s.DebtAttempts(ctx, "c", id)
 		if err != nil {
@@ -154,12 +171,18 @@ func TestScanDebtHistories(t *testing.T) {
 		if len(want) != 2 || !reflect.DeepEqual(h.Attempts, want) {
 			t.Errorf("attempts of %s:\n got %+v\nwant %+v", id, h.Attempts, want)
 		}
+		if !reflect.DeepEqual(h.Attempts, fromLog[id]) {
+			t.Errorf("attempts of %s:\n got %+v\nthe log has %+v", id, h.Attempts, fromLog[id])
+		}
 		if h.Debt.State != campaign.StateFinished || h.Debt.Attempts != 2 {
 			t.Errorf("debt %s: state %s, %d attempts", id, h.Debt.State, h.Debt.Attempts)
 		}
 		if len(h.Attempts) == 2 && h.Attempts[1].Disposition == campaign.DispositionPromiseToPay {
 			promises++
 		}
+	}
+	if _, err := s.DebtAttempts(ctx, "c", "nope"); !errors.Is(err, campaign.ErrNotFound) {
+		t.Errorf("DebtAttempts of an unknown debt: %v, want ErrNotFound", err)
 	}
 	if promises != 10 {
 		t.Errorf("%d promises to pay read, want 10", promises)

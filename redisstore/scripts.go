@@ -29,6 +29,38 @@ local function requeue(key, queue, leases, id, now)
 end
 `
 
+// luaLog is prepended to the scripts that read stream entries (the attempt
+// log, the audit trail) and the dispositions set on attempts since.
+const luaLog = `
+-- entry_field returns the value of a field of a stream entry, or ''.
+local function entry_field(e, name)
+  local f = e[2]
+  for j = 1, #f, 2 do if f[j] == name then return f[j + 1] end end
+  return ''
+end
+
+-- indexed_entries returns the entries of stream whose ids the list holds,
+-- in the list's order; entries trimmed from the stream are skipped.
+local function indexed_entries(list, stream)
+  local out = {}
+  for _, sid in ipairs(redis.call('LRANGE', list, 0, -1)) do
+    local e = redis.call('XRANGE', stream, sid, sid)
+    if e[1] then out[#out + 1] = e[1] end
+  end
+  return out
+end
+
+-- entry_codes returns the disposition set since on each attempt log entry
+-- ('' for none).
+local function entry_codes(entries, dispositions)
+  local out = {}
+  for i, e in ipairs(entries) do
+    out[i] = redis.call('HGET', dispositions, entry_field(e, 'id')) or ''
+  end
+  return out
+end
+`
+
 // upsertScript creates or updates a chunk of debts. A debt is two keys:
 // its imported data as JSON (data:<id>) and its dialing state as a hash
 // of short values (debt:<id>), which Redis keeps in its compact encoding.
@@ -186,17 +218,14 @@ return status
 // base, attempt id, code, agent id, at ms, promise code. Returns 1, 0 when
 // the attempt is unknown, or -1 when an agent id is given and the attempt
 // was not that agent's call.
-var dispositionScript = redis.NewScript(`
+var dispositionScript = redis.NewScript(luaLog + `
 local ix = redis.call('HGET', KEYS[1], ARGV[2])
 if not ix then return 0 end
 local sid, _, day = string.match(ix, '^([^|]*)|([^|]*)|(.*)$')
 local agent, code = '', ''
 local e = redis.call('XRANGE', KEYS[2], sid, sid)
 if e[1] then
-  local f = e[1][2]
-  for j = 1, #f, 2 do
-    if f[j] == 'agent' then agent = f[j + 1] elseif f[j] == 'disposition' then code = f[j + 1] end
-  end
+  agent, code = entry_field(e[1], 'agent'), entry_field(e[1], 'disposition')
 end
 if ARGV[4] ~= '' and agent ~= ARGV[4] then return -1 end
 local set = redis.call('HGET', KEYS[3], ARGV[2])
@@ -232,7 +261,7 @@ return 1
 //
 // KEYS: index, log, dispositions. ARGV: after attempt id or "", count.
 // Returns {"ok", entries, codes} or {"notfound"}.
-var attemptsScript = redis.NewScript(`
+var attemptsScript = redis.NewScript(luaLog + `
 local start = '-'
 if ARGV[1] ~= '' then
   local ix = redis.call('HGET', KEYS[1], ARGV[1])
@@ -240,13 +269,7 @@ if ARGV[1] ~= '' then
   start = '(' .. string.match(ix, '^([^|]*)|')
 end
 local entries = redis.call('XRANGE', KEYS[2], start, '+', 'COUNT', tonumber(ARGV[2]))
-local codes = {}
-for i, e in ipairs(entries) do
-  local f, id = e[2], ''
-  for j = 1, #f, 2 do if f[j] == 'id' then id = f[j + 1] end end
-  codes[i] = redis.call('HGET', KEYS[3], id) or ''
-end
-return {'ok', entries, codes}
+return {'ok', entries, entry_codes(entries, KEYS[3])}
 `)
 
 // countersScript reads every counter scope of a campaign at once.

@@ -533,32 +533,14 @@ func (s *Store) Attempts(ctx context.Context, campaignID, afterID string, count 
 	if len(reply) == 0 || reply[0] != "ok" {
 		return nil, "", fmt.Errorf("redisstore: read attempts of campaign %s after %s: %w", campaignID, afterID, campaign.ErrNotFound)
 	}
-	entries, _ := reply[1].([]any)
-	codes, _ := reply[2].([]any)
-	more := len(entries) > count
-	if more {
-		entries = entries[:count]
-	}
-	out := make([]campaign.Attempt, 0, len(entries))
-	for i, e := range entries {
-		entry, _ := e.([]any)
-		if len(entry) != 2 {
-			return nil, "", fmt.Errorf("redisstore: attempt log of campaign %s: malformed entry %v", campaignID, e)
-		}
-		a, err := decodeAttempt(campaignID, pairs(entry[1]))
-		if err != nil {
-			return nil, "", err
-		}
-		if i < len(codes) {
-			if code, _ := codes[i].(string); code != "" {
-				a.Disposition = code
-			}
-		}
-		out = append(out, a)
+	out, err := decodeEntries(campaignID, reply[1], reply[2])
+	if err != nil {
+		return nil, "", err
 	}
 	next := ""
-	if more && len(out) > 0 {
-		next = out[len(out)-1].ID
+	if len(out) > count {
+		out = out[:count]
+		next = out[count-1].ID
 	}
 	return out, next, nil
 }
