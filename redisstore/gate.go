@@ -34,9 +34,9 @@ import (
 // across campaigns, and a number on the do-not-call list is blocked for
 // all of them. They all carry one hash tag of their own, {<prefix>/compliance},
 // so that one Lua script can check every rule and count the attempt
-// atomically, also on Redis Cluster (where they all live on one node: the
-// admission script is one short script per call placed, far below what a
-// node serves). "<c>/<d>" is a campaign id and a debt id; "<h>" is the
+// atomically, also on Redis Cluster (where they all live on one node: one
+// short admission script per call placed; BenchmarkGatedClaimComplete
+// measures a claim through it). "<c>/<d>" is a campaign id and a debt id; "<h>" is the
 // first 16 bytes of the SHA-256 of an E.164 number, in hex.
 //
 //	<prefix>:{<prefix>/compliance}:dnc               hash   E.164 number -> "<unix ms>|<source>"

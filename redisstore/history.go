@@ -20,7 +20,8 @@ type DebtHistory struct {
 
 const (
 	// historyBatch is the number of debts one history script reads: a few
-	// thousand Redis commands, a millisecond or two of the server's time.
+	// thousand Redis commands in one script, so other clients never wait
+	// for more than one batch.
 	historyBatch = 200
 	// historyPage is the number of debts read per round trip: one SSCAN
 	// page, and its batches in one pipeline.
