@@ -11,7 +11,7 @@
 // Time comes only from the injected Clock, so a simulation can drive the
 // same code on a virtual clock: with Options.Synchronous the engine runs
 // without goroutines (Start, Pump, Stop), its I/O completing inline, which
-// is how package sim runs a whole day of the production engine in a second.
+// is how package sim runs a whole day of the production engine in seconds.
 //
 // Each campaign's pacer (package pacing, selected by Campaign.Pacing) is
 // asked how many calls to place whenever something changes, or on its own
