@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/duecall/duecall/campaign"
+	"github.com/duecall/duecall/phone"
 )
 
 // heldLease is a lease this process holds, from Claim until the attempt is
@@ -127,24 +129,24 @@ func (e *Engine) releaseLease(h *heldLease, why string) {
 func (e *Engine) placeCall(rt *campaignRT, h *heldLease) {
 	debt := h.lease.Debt
 	now := e.now()
-	phone := debt.Phone()
+	number := debt.Phone()
 	log := childLogger(rt.log, zap.String("debt_id", debt.ID))
-	if phone == "" {
+	if number == "" {
 		log.Warn("claimed debt has no phone number left; finishing it")
-		e.recordWithoutCall(rt, h, phone, campaign.OutcomeFailed, "no phone number to dial",
+		e.recordWithoutCall(rt, h, number, campaign.OutcomeFailed, "no phone number to dial",
 			campaign.Schedule{Finish: true, FinishReason: "no phone number to dial"}, now)
 		return
 	}
-	endpoint, err := rt.tmpl.Expand(phone)
+	endpoint, err := rt.tmpl.Expand(number)
 	if err != nil {
-		log.Warn("debtor number is not E.164; counted as invalid", zap.String("phone", MaskPhone(phone)))
+		log.Warn("debtor number is not E.164; counted as invalid", zap.String("phone", phone.Mask(number)))
 		o := campaign.OutcomeInvalidNumber
-		e.recordWithoutCall(rt, h, phone, o, "not an E.164 number",
+		e.recordWithoutCall(rt, h, number, o, "not an E.164 number",
 			rt.cfg.Rules.Next(debt, debt.Attempts+1, o, now), now)
 		return
 	}
 	c := &call{
-		id: e.opts.NewID(KindDebtor), camp: rt, held: h, phone: phone, st: callState{Phase: phDialing},
+		id: e.opts.NewID(KindDebtor), camp: rt, held: h, phone: number, st: callState{Phase: phDialing},
 		placedAt: now, originating: true, pslot: -1,
 	}
 	c.log = childLogger(log, zap.String("call_id", c.id))
@@ -161,7 +163,9 @@ func (e *Engine) placeCall(rt *campaignRT, h *heldLease) {
 		AppArgs:   []string{"debtor", rt.cfg.ID},
 		Variables: map[string]string{"DUECALL_CAMPAIGN": rt.cfg.ID, "DUECALL_DEBT": debt.ID},
 	}
-	c.log.Debug("originating", zap.String("phone", MaskPhone(phone)))
+	if ce := c.log.Check(zap.DebugLevel, "originating"); ce != nil { // masks only when logged
+		ce.Write(zap.String("phone", phone.Mask(number)))
+	}
 	e.spawn(func(ctx context.Context) func() {
 		err := e.tel.Originate(ctx, req)
 		return func() { e.originated(c, err) }
@@ -238,10 +242,10 @@ func (e *Engine) step(c *call, in callInput) {
 }
 
 // act runs one action of the call machine.
-func (e *Engine) act(c *call, a action) {
+func (e *Engine) act(c *call, a actionKind) {
 	rt := c.camp
 	now := e.now()
-	switch a.Kind {
+	switch a {
 	case actHangup:
 		e.hangupChannel(c.id, c)
 	case actAddToBridge:
@@ -442,13 +446,16 @@ func (e *Engine) route() {
 	}
 	waiting := append(e.routeScratch[:0], e.routable...)
 	defer func() { clear(waiting); e.routeScratch = waiting[:0] }()
-	sort.Slice(waiting, func(i, j int) bool {
-		if !waiting[i].answeredAt.Equal(waiting[j].answeredAt) {
-			return waiting[i].answeredAt.Before(waiting[j].answeredAt)
+	slices.SortFunc(waiting, func(a, b *call) int {
+		if c := a.answeredAt.Compare(b.answeredAt); c != 0 {
+			return c
 		}
-		return waiting[i].id < waiting[j].id
+		return strings.Compare(a.id, b.id)
 	})
 	for _, c := range waiting {
+		if c.camp.counts.Agents[AgentReady] == 0 {
+			continue // no agent to look for (calls wait while every agent talks)
+		}
 		ag := e.longestReady(c.camp)
 		if ag == nil {
 			continue

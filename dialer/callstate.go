@@ -145,7 +145,8 @@ type callInput struct {
 	Reason     string // inOriginateFailed, inHangupNow, inBridgeFailed
 }
 
-// actionKind names a side effect.
+// actionKind names a side effect; next returns them in the order the
+// engine must run them.
 type actionKind int
 
 const (
@@ -178,19 +179,6 @@ func (k actionKind) String() string {
 		return actionNames[k]
 	}
 	return fmt.Sprintf("actionKind(%d)", int(k))
-}
-
-// action is one side effect for the engine to run, in order.
-type action struct {
-	Kind actionKind
-}
-
-func acts(kinds ...actionKind) []action {
-	out := make([]action, len(kinds))
-	for i, k := range kinds {
-		out[i] = action{Kind: k}
-	}
-	return out
 }
 
 // errInvalidInput is returned by next for inputs that cannot happen in a
@@ -270,11 +258,11 @@ func finalDialStatus(s string) bool {
 // legitimately arrive late or twice (stale timers, duplicate events): those
 // are no-ops. Inputs that cannot happen in a phase return errInvalidInput
 // with the state unchanged and no action.
-func next(s callState, in callInput) (callState, []action, error) {
-	invalid := func() (callState, []action, error) {
+func next(s callState, in callInput) (callState, []actionKind, error) {
+	invalid := func() (callState, []actionKind, error) {
 		return s, nil, errInvalidInput{Phase: s.Phase, Input: in.Kind}
 	}
-	noop := func() (callState, []action, error) { return s, nil, nil }
+	noop := func() (callState, []actionKind, error) { return s, nil, nil }
 	if s.Phase == phEnded {
 		return noop()
 	}
@@ -285,18 +273,18 @@ func next(s callState, in callInput) (callState, []action, error) {
 		return s, nil, nil
 	}
 	// finish moves to phEnded with the given outcome.
-	finish := func(o campaign.Outcome, extra ...actionKind) (callState, []action, error) {
+	finish := func(o campaign.Outcome, extra ...actionKind) (callState, []actionKind, error) {
 		s.Phase = phEnded
 		if s.Outcome == "" {
 			s.Outcome = o
 		}
-		return s, acts(append(append([]actionKind{actDisarm}, extra...), actFinish)...), nil
+		return s, append(append([]actionKind{actDisarm}, extra...), actFinish), nil
 	}
 	// ending moves to phEnding with the outcome, running the actions.
-	ending := func(o campaign.Outcome, kinds ...actionKind) (callState, []action, error) {
+	ending := func(o campaign.Outcome, kinds ...actionKind) (callState, []actionKind, error) {
 		s.Phase = phEnding
 		s.Outcome = o
-		return s, acts(kinds...), nil
+		return s, kinds, nil
 	}
 	destroyedCause := func() int {
 		if in.Cause != 0 {
@@ -314,7 +302,7 @@ func next(s callState, in callInput) (callState, []action, error) {
 			s.Reason = in.Reason
 			if in.Release {
 				s.Phase = phEnded
-				return s, acts(actDisarm, actRelease), nil
+				return s, []actionKind{actDisarm, actRelease}, nil
 			}
 			if in.Rejected {
 				return finish(campaign.OutcomeFailed)
@@ -330,7 +318,7 @@ func next(s callState, in callInput) (callState, []action, error) {
 					return noop()
 				}
 				s.Phase = phRinging
-				return s, acts(actMarkRinging), nil
+				return s, []actionKind{actMarkRinging}, nil
 			case finalDialStatus(in.DialStatus):
 				s.DialStatus = in.DialStatus
 				s.Reason = "dial status " + in.DialStatus
@@ -346,7 +334,7 @@ func next(s callState, in callInput) (callState, []action, error) {
 				return noop()
 			}
 			s.Phase = phRinging
-			return s, acts(actMarkRinging), nil
+			return s, []actionKind{actMarkRinging}, nil
 		case inAnswered:
 			return answer(s)
 		case inStasisStart:
@@ -394,7 +382,7 @@ func next(s callState, in callInput) (callState, []action, error) {
 				return noop()
 			}
 			s.Stasis = true
-			return s, acts(actRoute), nil
+			return s, []actionKind{actRoute}, nil
 		case inStasisEnd:
 			s.Stasis = false
 			return ending(campaign.OutcomeHungUpEarly, actDisarm, actArmEndGuard)
@@ -407,7 +395,7 @@ func next(s callState, in callInput) (callState, []action, error) {
 			}
 			s.Phase = phBridging
 			s.Added = false
-			return s, acts(actAddToBridge, actArmBridgeGuard), nil
+			return s, []actionKind{actAddToBridge, actArmBridgeGuard}, nil
 		case inAbandonTimeout:
 			return abandon(s)
 		case inHangupNow:
@@ -434,12 +422,12 @@ func next(s callState, in callInput) (callState, []action, error) {
 			return s, nil, nil
 		case inEnteredBridge:
 			s.Phase = phBridged
-			return s, acts(actDisarm, actMarkBridged), nil
+			return s, []actionKind{actDisarm, actMarkBridged}, nil
 		case inGuardTimeout:
 			if s.Added {
 				// The EnteredBridge event was lost; the bridge took it.
 				s.Phase = phBridged
-				return s, acts(actDisarm, actMarkBridged), nil
+				return s, []actionKind{actDisarm, actMarkBridged}, nil
 			}
 			return bridgingAbandoned(s, "bridge timed out")
 		case inBridgeFailed, inAgentGone:
@@ -504,7 +492,7 @@ func next(s callState, in callInput) (callState, []action, error) {
 			s.Stasis = false
 			return s, nil, nil
 		case inHangupNow:
-			return s, acts(actHangup), nil
+			return s, []actionKind{actHangup}, nil
 		case inDestroyed:
 			s.Cause = destroyedCause()
 			return finish(outcomeFromCause(s.DialStatus, s.Cause))
@@ -524,32 +512,32 @@ func next(s callState, in callInput) (callState, []action, error) {
 }
 
 // answer moves an unanswered call to phWaiting.
-func answer(s callState) (callState, []action, error) {
+func answer(s callState) (callState, []actionKind, error) {
 	s.Phase = phWaiting
 	k := []actionKind{actMarkAnswered, actArmAbandon}
 	if s.Stasis {
 		k = append(k, actRoute)
 	}
-	return s, acts(k...), nil
+	return s, k, nil
 }
 
 // bridgingAbandoned gives up a bridge in progress: the agent is released
 // and the debtor hears the abandon message.
-func bridgingAbandoned(s callState, reason string) (callState, []action, error) {
+func bridgingAbandoned(s callState, reason string) (callState, []actionKind, error) {
 	s.Reason = reason
 	s.Phase = phAbandoning
-	return s, acts(actReleaseAgent, actPlayAbandon, actArmPlayback), nil
+	return s, []actionKind{actReleaseAgent, actPlayAbandon, actArmPlayback}, nil
 }
 
 // abandon starts the abandon message, or hangs up when the channel is not in
 // the application (nothing can be played to it).
-func abandon(s callState) (callState, []action, error) {
+func abandon(s callState) (callState, []actionKind, error) {
 	s.Reason = "no agent within abandon_after"
 	if !s.Stasis {
 		s.Phase = phEnding
 		s.Outcome = campaign.OutcomeAbandoned
-		return s, acts(actHangup, actArmEndGuard), nil
+		return s, []actionKind{actHangup, actArmEndGuard}, nil
 	}
 	s.Phase = phAbandoning
-	return s, acts(actPlayAbandon, actArmPlayback), nil
+	return s, []actionKind{actPlayAbandon, actArmPlayback}, nil
 }

@@ -196,14 +196,6 @@ func dialingTable(p callPhase) map[inputKind]want {
 	return m
 }
 
-func kinds(as []action) []actionKind {
-	var out []actionKind
-	for _, a := range as {
-		out = append(out, a.Kind)
-	}
-	return out
-}
-
 func check(t *testing.T, s callState, in callInput, wt want) callState {
 	t.Helper()
 	got, as, err := next(s, in)
@@ -213,7 +205,7 @@ func check(t *testing.T, s callState, in callInput, wt want) callState {
 			t.Fatalf("%s + %s: err = %v, want errInvalidInput", s.Phase, in.Kind, err)
 		}
 		if got != s || len(as) != 0 {
-			t.Fatalf("%s + %s: invalid input changed state or acted: %+v %v", s.Phase, in.Kind, got, kinds(as))
+			t.Fatalf("%s + %s: invalid input changed state or acted: %+v %v", s.Phase, in.Kind, got, as)
 		}
 		return got
 	}
@@ -224,14 +216,14 @@ func check(t *testing.T, s callState, in callInput, wt want) callState {
 	if wantPhase == -1 {
 		wantPhase = s.Phase
 		if len(as) != 0 {
-			t.Fatalf("%s + %s: want no-op, got actions %v", s.Phase, in.Kind, kinds(as))
+			t.Fatalf("%s + %s: want no-op, got actions %v", s.Phase, in.Kind, as)
 		}
 	}
 	if got.Phase != wantPhase {
 		t.Fatalf("%s + %s: phase %s, want %s", s.Phase, in.Kind, got.Phase, wantPhase)
 	}
-	if !slices.Equal(kinds(as), wt.acts) {
-		t.Fatalf("%s + %s: actions %v, want %v", s.Phase, in.Kind, kinds(as), wt.acts)
+	if !slices.Equal(as, wt.acts) {
+		t.Fatalf("%s + %s: actions %v, want %v", s.Phase, in.Kind, as, wt.acts)
 	}
 	if wt.phase != -1 && got.Outcome != wt.outcome {
 		t.Fatalf("%s + %s: outcome %q, want %q", s.Phase, in.Kind, got.Outcome, wt.outcome)
@@ -384,14 +376,14 @@ func TestNextWalks(t *testing.T) {
 			s := callState{Phase: phDialing}
 			finished := 0
 			for _, in := range wk.inputs {
-				var as []action
+				var as []actionKind
 				var err error
 				s, as, err = next(s, in)
 				if err != nil {
 					t.Fatalf("input %s: %v", in.Kind, err)
 				}
 				for _, a := range as {
-					if a.Kind == actFinish {
+					if a == actFinish {
 						finished++
 					}
 				}

@@ -23,26 +23,26 @@ var t0 = time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
 
 const campID = "c1"
 
-type harness struct {
-	t      *testing.T
-	clk    *dialertest.Clock
-	pbx    *dialertest.PBX
-	store  *dialertest.Store
-	e      *dialer.Engine
-	ctx    context.Context
-	cancel context.CancelFunc
-	runErr chan error
-	opts   dialer.Options
+// fixture is what harness and syncHarness share: a virtual clock, the
+// scripted PBX, the in-memory store and an engine built on them.
+type fixture struct {
+	t     *testing.T
+	clk   *dialertest.Clock
+	pbx   *dialertest.PBX
+	store *dialertest.Store
+	e     *dialer.Engine
+	opts  dialer.Options
 }
 
-// newHarness builds an engine on a virtual clock, a scripted PBX and an
-// in-memory store; mod may change the options before New.
-func newHarness(t *testing.T, mod func(*dialer.Options)) *harness {
+// newFixture builds an engine (Synchronous or not) on a virtual clock, a
+// scripted PBX and an in-memory store, with one campaign (campID) and
+// agents a1..a3; mod may change the options before New.
+func newFixture(t *testing.T, synchronous bool, mod func(*dialer.Options)) fixture {
 	t.Helper()
 	clk := dialertest.NewClock(t0)
-	h := &harness{t: t, clk: clk, pbx: dialertest.NewPBX(clk), store: dialertest.NewStore()}
-	h.opts = dialer.Options{
-		Telephony: h.pbx, Store: h.store, Clock: clk,
+	f := fixture{t: t, clk: clk, pbx: dialertest.NewPBX(clk), store: dialertest.NewStore()}
+	f.opts = dialer.Options{
+		Telephony: f.pbx, Store: f.store, Clock: clk, Synchronous: synchronous,
 		Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
 		Owner:  "test", LeaseTTL: 30 * time.Second, DrainTimeout: 20 * time.Second,
 		Campaigns: []dialer.Campaign{{
@@ -57,35 +57,50 @@ func newHarness(t *testing.T, mod func(*dialer.Options)) *harness {
 		},
 	}
 	if mod != nil {
-		mod(&h.opts)
+		mod(&f.opts)
 	}
-	e, err := dialer.New(h.opts)
+	e, err := dialer.New(f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.e = e
+	f.e = e
+	return f
+}
+
+// addDebts queues one debt per phone, ids d1, d2, ...
+func (f *fixture) addDebts(phones ...string) {
+	f.t.Helper()
+	var debts []campaign.Debt
+	for i, p := range phones {
+		debts = append(debts, campaign.Debt{ID: fmt.Sprintf("d%d", i+1), CampaignID: campID, DebtorName: "Nguyen Van A",
+			Phones: []string{p}, Amount: "1500000", Currency: "VND", DueDate: t0.Add(-24 * time.Hour)})
+	}
+	if _, err := f.store.UpsertDebts(context.Background(), campaign.Rules{CampaignID: campID}, debts); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// harness runs the engine's Run loop on its own goroutine.
+type harness struct {
+	fixture
+	ctx    context.Context
+	cancel context.CancelFunc
+	runErr chan error
+}
+
+// newHarness starts Run on a fixture (see newFixture) and settles.
+func newHarness(t *testing.T, mod func(*dialer.Options)) *harness {
+	t.Helper()
+	h := &harness{fixture: newFixture(t, false, mod)}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.runErr = make(chan error, 1)
-	go func() { h.runErr <- e.Run(h.ctx) }()
+	go func() { h.runErr <- h.e.Run(h.ctx) }()
 	t.Cleanup(func() {
 		h.cancel()
 		h.stop()
 	})
 	h.settle()
 	return h
-}
-
-// addDebts queues one debt per phone, ids d1, d2, ...
-func (h *harness) addDebts(phones ...string) {
-	h.t.Helper()
-	var debts []campaign.Debt
-	for i, p := range phones {
-		debts = append(debts, campaign.Debt{ID: fmt.Sprintf("d%d", i+1), CampaignID: campID, DebtorName: "Nguyen Van A",
-			Phones: []string{p}, Amount: "1500000", Currency: "VND", DueDate: t0.Add(-24 * time.Hour)})
-	}
-	if _, err := h.store.UpsertDebts(context.Background(), campaign.Rules{CampaignID: campID}, debts); err != nil {
-		h.t.Fatal(err)
-	}
 }
 
 // settle waits until the engine has nothing to do at the current virtual
@@ -1205,7 +1220,7 @@ func TestFunctionFieldTelephony(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clk: clk, store: store, e: e, runErr: make(chan error, 1)}
+	h := &harness{fixture: fixture{t: t, clk: clk, store: store, e: e}, runErr: make(chan error, 1)}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	go func() { h.runErr <- e.Run(h.ctx) }()
 	defer h.stop()

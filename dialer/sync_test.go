@@ -10,68 +10,26 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/dialer"
 	"github.com/duecall/duecall/dialer/dialertest"
 	"github.com/duecall/duecall/dialer/pacing"
+	"github.com/duecall/duecall/phone"
 )
 
 // syncHarness drives a Synchronous engine on the same fakes as harness, from
 // the test's goroutine.
-type syncHarness struct {
-	t     *testing.T
-	clk   *dialertest.Clock
-	pbx   *dialertest.PBX
-	store *dialertest.Store
-	e     *dialer.Engine
-	opts  dialer.Options
-}
+type syncHarness struct{ fixture }
 
 func newSyncHarness(t *testing.T, mod func(*dialer.Options)) *syncHarness {
 	t.Helper()
-	clk := dialertest.NewClock(t0)
-	h := &syncHarness{t: t, clk: clk, pbx: dialertest.NewPBX(clk), store: dialertest.NewStore()}
-	h.opts = dialer.Options{
-		Telephony: h.pbx, Store: h.store, Clock: clk, Synchronous: true,
-		Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
-		Owner:  "test", LeaseTTL: 30 * time.Second, DrainTimeout: 20 * time.Second,
-		Campaigns: []dialer.Campaign{{
-			ID: campID, Name: "Test", DialTemplate: "PJSIP/{number}@trunk", CallerID: "Acme <100>",
-			OriginateTimeout: 30 * time.Second, MaxLines: 10, AbandonAfter: 2 * time.Second,
-			AbandonSound: "sound:duecall-abandon", WrapUp: 5 * time.Second,
-		}},
-		Agents: []dialer.Agent{
-			{ID: "a1", Name: "Agent One", Endpoint: "PJSIP/agent1"},
-			{ID: "a2", Name: "Agent Two", Endpoint: "PJSIP/agent2"},
-			{ID: "a3", Name: "Agent Three", Endpoint: "PJSIP/agent3"},
-		},
-	}
-	if mod != nil {
-		mod(&h.opts)
-	}
-	e, err := dialer.New(h.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.e = e
-	if err := e.Start(); err != nil {
+	h := &syncHarness{newFixture(t, true, mod)}
+	if err := h.e.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return h
-}
-
-func (h *syncHarness) addDebts(phones ...string) {
-	h.t.Helper()
-	var debts []campaign.Debt
-	for i, p := range phones {
-		debts = append(debts, campaign.Debt{ID: fmt.Sprintf("d%d", i+1), CampaignID: campID, DebtorName: "Nguyen Van A",
-			Phones: []string{p}, Amount: "1500000", Currency: "VND", DueDate: t0.Add(-24 * time.Hour)})
-	}
-	if _, err := h.store.UpsertDebts(context.Background(), campaign.Rules{CampaignID: campID}, debts); err != nil {
-		h.t.Fatal(err)
-	}
 }
 
 // advance moves the clock in 50 ms steps, pumping the PBX's events after each.
@@ -349,5 +307,39 @@ func TestNewRejectsBadPacing(t *testing.T) {
 			Pacing: pacing.Config{Mode: pacing.ModeAdaptive}}}})
 	if err != nil || e == nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEngineLogsMaskNumbers: at debug level, the engine's logs of a dialled
+// number and of a number it cannot dial show them masked (phone.Mask),
+// never in full.
+func TestEngineLogsMaskNumbers(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	h := newSyncHarness(t, func(o *dialer.Options) { o.Logger = zap.New(core) })
+	numbers := []string{"+84912345671", "0912345672"} // the second is not E.164
+	h.addDebts(numbers...)
+	h.login("a1", "a2")
+	h.advance(5 * time.Second)
+	if n := len(h.store.AllAttempts(campID)); n < 1 {
+		t.Fatalf("%d attempts; want the non-E.164 number recorded", n)
+	}
+	seen := map[string]bool{}
+	for _, entry := range logs.All() {
+		for k, v := range entry.ContextMap() {
+			s := fmt.Sprint(v)
+			for _, n := range numbers {
+				if strings.Contains(s, n) {
+					t.Errorf("log %q field %s shows %s unmasked", entry.Message, k, n)
+				}
+				if k == "phone" && s == phone.Mask(n) {
+					seen[n] = true
+				}
+			}
+		}
+	}
+	for _, n := range numbers {
+		if !seen[n] {
+			t.Errorf("no log shows %s masked as %s", n, phone.Mask(n))
+		}
 	}
 }
