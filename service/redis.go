@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 
 	"github.com/duecall/duecall/config"
+	"github.com/duecall/duecall/redisstore"
 )
 
 // Errors of CheckRedis.
@@ -21,7 +23,8 @@ var (
 	ErrRedisUnreachable = errors.New("redis is unreachable")
 )
 
-// redisCheckTimeout bounds the check of Redis at startup.
+// redisCheckTimeout bounds the check of Redis at startup (OpenStore,
+// Service.Run).
 const redisCheckTimeout = 5 * time.Second
 
 // redisError is an error of CheckRedis: a message for the operator, the
@@ -89,6 +92,41 @@ func scrubSecrets(s string, rc config.Redis) string {
 		s = strings.ReplaceAll(s, p, config.RedactedMark)
 	}
 	return s
+}
+
+// newStore builds the Redis client and the store of the configuration
+// (nothing is sent to Redis yet). With a logger, go-redis's own messages
+// and the store's go to it; the caller closes the client.
+func newStore(cfg *config.Config, log *zap.Logger) (redis.UniversalClient, *redisstore.Store, error) {
+	ropts, err := cfg.Redis.UniversalOptions()
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	if log != nil {
+		RouteRedisLogs(log.Named("redis"))
+		log = log.Named("store")
+	}
+	rdb := redis.NewUniversalClient(ropts)
+	return rdb, redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix, Logger: log}), nil
+}
+
+// OpenStore connects a command to the configured Redis: it builds the
+// client and the store, and checks Redis once (CheckRedis, within 5 s) so
+// that a wrong password or an unreachable Redis is reported at once, not
+// at the first read. log may be nil (go-redis then logs to stderr). Close
+// the client when done; on an error it is closed already.
+func OpenStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (redis.UniversalClient, *redisstore.Store, error) {
+	rdb, store, err := newStore(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, redisCheckTimeout)
+	defer cancel()
+	if err := CheckRedis(cctx, rdb, cfg.Redis); err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return rdb, store, nil
 }
 
 // checkRedisAtStart checks Redis before the service starts: credentials

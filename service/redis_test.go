@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/config"
 	"github.com/duecall/duecall/internal/redistest"
 	"github.com/duecall/duecall/service"
@@ -139,5 +140,54 @@ func TestServeRedisUnreachableAtStart(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "refused the credentials") {
 		t.Errorf("an unreachable Redis was logged as refusing the credentials:\n%s", logs)
+	}
+}
+
+// TestOpenStore: the commands' store is on the configured Redis under the
+// key prefix, checked once when opened; a Redis that refuses the password
+// or does not answer is reported by OpenStore itself.
+func TestOpenStore(t *testing.T) {
+	rs := redistest.NewPrivate(t)
+	rs.RequirePassword(t, redisRightPw)
+	cfg := config.Default()
+	cfg.Redis.URL = "redis://:" + redisRightPw + "@" + rs.Addr() + "/0"
+	cfg.Redis.KeyPrefix = "open-store-test"
+	ctx := context.Background()
+
+	rdb, store, err := service.OpenStore(ctx, cfg, nil)
+	if err != nil {
+		t.Fatalf("OpenStore = %v", err)
+	}
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Fatalf("the client OpenStore returned does not answer: %v", err)
+	}
+	if _, err := store.UpsertDebts(ctx, campaign.Rules{CampaignID: "c1"}, []campaign.Debt{
+		{ID: "d1", CampaignID: "c1", DebtorName: "Lê Văn An", Phones: []string{"+84912000001"}, DueDate: time.Now()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) == 0 {
+		t.Fatal("the store wrote no key")
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, cfg.Redis.KeyPrefix+":") {
+			t.Errorf("key %q is not under redis.key_prefix %q", k, cfg.Redis.KeyPrefix)
+		}
+	}
+
+	wrong := *cfg
+	wrong.Redis.URL = "redis://:" + redisWrongPw + "@" + rs.Addr() + "/0"
+	if _, _, err := service.OpenStore(ctx, &wrong, nil); !errors.Is(err, service.ErrRedisAuth) {
+		t.Errorf("OpenStore with a wrong password = %v; want %v", err, service.ErrRedisAuth)
+	}
+	down := *cfg
+	down.Redis.URL = "redis://" + freeAddr(t) + "/0"
+	if _, _, err := service.OpenStore(ctx, &down, nil); !errors.Is(err, service.ErrRedisUnreachable) {
+		t.Errorf("OpenStore on a Redis where nothing listens = %v; want %v", err, service.ErrRedisUnreachable)
 	}
 }

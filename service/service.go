@@ -71,15 +71,6 @@ func New(cfg *config.Config, opts Options) (_ *Service, err error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	// Everything that can fail without I/O first.
-	ropts, err := cfg.Redis.UniversalOptions()
-	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
-	}
-	campaigns, err := Campaigns(cfg, opts.TimeScale)
-	if err != nil {
-		return nil, err
-	}
 	// Close what was opened if a later step fails.
 	var opened []io.Closer
 	defer func() {
@@ -89,11 +80,16 @@ func New(cfg *config.Config, opts Options) (_ *Service, err error) {
 			}
 		}
 	}()
-
-	RouteRedisLogs(log.Named("redis"))
-	rdb := redis.NewUniversalClient(ropts)
+	// Nothing here talks to Redis yet: Run checks it.
+	rdb, store, err := newStore(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	opened = append(opened, rdb)
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix, Logger: log.Named("store")})
+	campaigns, err := Campaigns(cfg, opts.TimeScale)
+	if err != nil {
+		return nil, err
+	}
 	// Every claim goes through the compliance gate: a debt the rules do
 	// not allow now is rescheduled (or finished) and never dialled.
 	gate, err := NewGate(cfg, store, log.Named("compliance"))

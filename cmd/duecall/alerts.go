@@ -21,7 +21,7 @@ func openAlerts(cmd *cobra.Command) (*gateSession, *redisstore.Alerts, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	x, err := service.NewAlertStore(s.cfg, redisstore.New(s.rdb, redisstore.Options{Prefix: s.cfg.Redis.KeyPrefix}))
+	x, err := service.NewAlertStore(s.cfg, s.store)
 	if err != nil {
 		s.Close()
 		return nil, nil, err

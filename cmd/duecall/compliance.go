@@ -22,38 +22,37 @@ import (
 	"github.com/duecall/duecall/service"
 )
 
-// gateSession is a compliance gate on the configured Redis, for the
-// commands that manage the compliance lists and read the audit.
+// gateSession is the configured Redis, checked, with the store and the
+// compliance gate on it: what the commands that manage the compliance
+// lists, read the audit, the alerts or the reports work on.
 type gateSession struct {
-	cfg  *config.Config
-	rdb  redis.UniversalClient
-	gate *redisstore.Gate
+	cfg   *config.Config
+	rdb   redis.UniversalClient
+	store *redisstore.Store
+	gate  *redisstore.Gate
 }
 
+// openGate loads the command's configuration and opens its gate session.
 func openGate(cmd *cobra.Command) (*gateSession, error) {
 	cfg, err := loadConfig(cmd.Flags(), cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := cfg.Redis.UniversalOptions()
+	return openSession(cmd.Context(), cfg)
+}
+
+// openSession opens the gate session of a loaded configuration.
+func openSession(ctx context.Context, cfg *config.Config) (*gateSession, error) {
+	rdb, store, err := service.OpenStore(ctx, cfg, nil)
 	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
-	}
-	rdb := redis.NewUniversalClient(ropts)
-	pctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
-	err = service.CheckRedis(pctx, rdb, cfg.Redis)
-	cancel()
-	if err != nil {
-		rdb.Close()
 		return nil, err
 	}
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix})
 	gate, err := service.NewGate(cfg, store, nil)
 	if err != nil {
 		rdb.Close()
 		return nil, err
 	}
-	return &gateSession{cfg: cfg, rdb: rdb, gate: gate}, nil
+	return &gateSession{cfg: cfg, rdb: rdb, store: store, gate: gate}, nil
 }
 
 func (s *gateSession) Close() error { return s.rdb.Close() }

@@ -7,13 +7,10 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/duecall/duecall/config"
-	"github.com/duecall/duecall/redisstore"
 	"github.com/duecall/duecall/report"
 	"github.com/duecall/duecall/service"
 )
@@ -105,24 +102,12 @@ func listOrNone(ids []string) string {
 // buildOverdue reads the campaign's overdue report from the configured
 // Redis.
 func buildOverdue(ctx context.Context, cfg *config.Config, campaignID string, asOf report.Date) (report.Report, error) {
-	ropts, err := cfg.Redis.UniversalOptions()
-	if err != nil {
-		return report.Report{}, fmt.Errorf("redis: %w", err)
-	}
-	rdb := redis.NewUniversalClient(ropts)
-	defer rdb.Close()
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err = service.CheckRedis(pctx, rdb, cfg.Redis)
-	cancel()
+	s, err := openSession(ctx, cfg)
 	if err != nil {
 		return report.Report{}, err
 	}
-	store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix})
-	gate, err := service.NewGate(cfg, store, nil)
-	if err != nil {
-		return report.Report{}, err
-	}
-	rep, err := service.NewReporter(cfg, store, gate)
+	defer s.Close()
+	rep, err := service.NewReporter(cfg, s.store, s.gate)
 	if err != nil {
 		return report.Report{}, err
 	}

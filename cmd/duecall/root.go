@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,10 +14,7 @@ import (
 
 	"github.com/duecall/duecall/config"
 	"github.com/duecall/duecall/importer"
-	"github.com/duecall/duecall/redisstore"
 	"github.com/duecall/duecall/service"
-
-	"github.com/redis/go-redis/v9"
 )
 
 func newRootCmd() *cobra.Command {
@@ -137,20 +132,11 @@ status: 0 all rows imported (with or without warnings), 2 some rows failed,
 			return err
 		}
 		defer in.Close()
-		ropts, err := cfg.Redis.UniversalOptions()
-		if err != nil {
-			return fmt.Errorf("redis: %w", err)
-		}
-		service.RouteRedisLogs(log.Named("redis"))
-		rdb := redis.NewUniversalClient(ropts)
-		defer rdb.Close()
-		pctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
-		err = service.CheckRedis(pctx, rdb, cfg.Redis)
-		cancel()
+		rdb, store, err := service.OpenStore(cmd.Context(), cfg, log)
 		if err != nil {
 			return err
 		}
-		store := redisstore.New(rdb, redisstore.Options{Prefix: cfg.Redis.KeyPrefix, Logger: log})
+		defer rdb.Close()
 		out := cmd.OutOrStdout()
 		opts := importer.Options{CampaignID: campaignID, Rules: camp.Rules(), DefaultRegion: cfg.Dialer.DefaultRegion, BatchSize: batch, Logger: log}
 		var bar *importer.ProgressBar
