@@ -2,16 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/duecall/duecall/alerts"
-	"github.com/duecall/duecall/campaign"
 )
 
 // Alerts is what the alert endpoints need (alerts.Raiser implements it).
@@ -50,22 +46,6 @@ type alertsAPI struct {
 	a Alerts
 }
 
-// fail answers an alert store error.
-func (h *alertsAPI) fail(w http.ResponseWriter, what string, err error) {
-	err = fmt.Errorf("%s: %w", what, err)
-	switch {
-	case errors.Is(err, campaign.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-	case errors.Is(err, campaign.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusGatewayTimeout, err)
-	default:
-		h.s.log.Warn("alert request failed", zap.String("what", what), zap.Error(err))
-		writeError(w, http.StatusServiceUnavailable, err)
-	}
-}
-
 func (h *alertsAPI) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var opts alerts.ListOptions
@@ -87,12 +67,12 @@ func (h *alertsAPI) list(w http.ResponseWriter, r *http.Request) {
 	}
 	list, err := h.a.List(r.Context(), opts)
 	if err != nil {
-		h.fail(w, "list alerts", err)
+		h.s.failed(w, "list alerts", err)
 		return
 	}
 	n, err := h.a.Unacked(r.Context())
 	if err != nil {
-		h.fail(w, "count unacknowledged alerts", err)
+		h.s.failed(w, "count unacknowledged alerts", err)
 		return
 	}
 	if list == nil {
@@ -116,7 +96,7 @@ func (h *alertsAPI) ack(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	a, err := h.a.Ack(r.Context(), id, body.By, h.s.now())
 	if err != nil {
-		h.fail(w, "acknowledge alert "+strconv.Quote(id), err)
+		h.s.failed(w, "acknowledge alert "+strconv.Quote(id), err)
 		return
 	}
 	writeJSON(w, http.StatusOK, a)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/compliance"
 	"github.com/duecall/duecall/phone"
 )
@@ -79,21 +78,6 @@ func source(given, def string) string {
 	return def
 }
 
-// fail answers a compliance error.
-func (h *complianceAPI) fail(w http.ResponseWriter, what string, err error) {
-	err = fmt.Errorf("%s: %w", what, err)
-	switch {
-	case errors.Is(err, campaign.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-	case errors.Is(err, campaign.ErrInvalid), errors.Is(err, compliance.ErrSyntax):
-		writeError(w, http.StatusBadRequest, err)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusGatewayTimeout, err)
-	default:
-		writeError(w, http.StatusServiceUnavailable, err)
-	}
-}
-
 func masked(numbers []string) []string {
 	out := make([]string, len(numbers))
 	for i, n := range numbers {
@@ -122,7 +106,7 @@ func (h *complianceAPI) addDNC(w http.ResponseWriter, r *http.Request) {
 	}
 	added, err := h.c.AddDoNotCall(r.Context(), numbers, source(body.Source, "http api"))
 	if err != nil {
-		h.fail(w, "add to the do-not-call list", err)
+		h.s.failed(w, "add to the do-not-call list", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"added": added, "numbers": masked(numbers)})
@@ -143,8 +127,11 @@ func (h *complianceAPI) getDNC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flags, err := h.c.DoNotCall(r.Context(), []string{n})
-	if err != nil || len(flags) != 1 {
-		h.fail(w, "read the do-not-call list", err)
+	if err == nil && len(flags) != 1 {
+		err = fmt.Errorf("%d answers for %s, want 1", len(flags), phone.Mask(n))
+	}
+	if err != nil {
+		h.s.failed(w, "read the do-not-call list", err)
 		return
 	}
 	f := flags[0]
@@ -159,7 +146,7 @@ func (h *complianceAPI) removeDNC(w http.ResponseWriter, r *http.Request) {
 	}
 	removed, reopened, err := h.c.RemoveDoNotCall(r.Context(), []string{n})
 	if err != nil {
-		h.fail(w, "remove from the do-not-call list", err)
+		h.s.failed(w, "remove from the do-not-call list", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"number": phone.Mask(n), "removed": removed == 1, "reopened": reopened})
@@ -168,8 +155,7 @@ func (h *complianceAPI) removeDNC(w http.ResponseWriter, r *http.Request) {
 // debtPath checks the campaign of a debt path.
 func (h *complianceAPI) debtPath(w http.ResponseWriter, r *http.Request) (string, string, bool) {
 	id, debt := r.PathValue("id"), r.PathValue("debt")
-	if !contains(h.s.campaigns, id) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("campaign %q is not configured", id))
+	if !h.s.configured(w, id) {
 		return "", "", false
 	}
 	return id, debt, true
@@ -195,7 +181,7 @@ func (h *complianceAPI) status(w http.ResponseWriter, r *http.Request) {
 	}
 	reopened, err := h.c.SetDebtStatus(r.Context(), id, debt, st, source(body.Source, "http api"))
 	if err != nil {
-		h.fail(w, "set the debt's status", err)
+		h.s.failed(w, "set the debt's status", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"campaign_id": id, "debt_id": debt, "status": st, "reopened": reopened})
@@ -222,7 +208,7 @@ func (h *complianceAPI) readCease(w http.ResponseWriter, r *http.Request) (cease
 func (h *complianceAPI) setCease(w http.ResponseWriter, r *http.Request, key string, body ceaseBody) {
 	reopened, err := h.c.SetCease(r.Context(), key, *body.Cease, source(body.Source, "http api"))
 	if err != nil {
-		h.fail(w, "set cease communication", err)
+		h.s.failed(w, "set cease communication", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"debtor_key": key, "cease": *body.Cease, "reopened": reopened})
@@ -239,7 +225,7 @@ func (h *complianceAPI) ceaseDebt(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := h.c.DebtorKey(r.Context(), id, debt)
 	if err != nil {
-		h.fail(w, "find the debt's debtor", err)
+		h.s.failed(w, "find the debt's debtor", err)
 		return
 	}
 	h.setCease(w, r, key, body)
@@ -260,7 +246,7 @@ func (h *complianceAPI) audit(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := h.c.Audit(r.Context(), id, debt)
 	if err != nil {
-		h.fail(w, "audit", err)
+		h.s.failed(w, "audit", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, a)

@@ -3,12 +3,18 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/compliance"
@@ -129,5 +135,48 @@ func TestComplianceEndpoints(t *testing.T) {
 	// Taking the number off the list puts the debt back in the queue.
 	if code, body := cmpRequest(t, api, "DELETE", "/api/v1/dnc/0912000001", ""); code != 200 || !strings.Contains(body, `"reopened": 1`) {
 		t.Errorf("remove: %d %s", code, body)
+	}
+}
+
+// brokenCompliance is a compliance gate whose Redis is down; DoNotCall
+// answers nothing at all.
+type brokenCompliance struct {
+	httpapi.Compliance
+	err error
+}
+
+func (b brokenCompliance) AddDoNotCall(context.Context, []string, string) (int, error) {
+	return 0, b.err
+}
+func (b brokenCompliance) DoNotCall(context.Context, []string) ([]compliance.Flag, error) {
+	return nil, nil
+}
+
+// TestComplianceEndpointsStoreDown: a gate that fails is 503 with a
+// message and a WARN line in the log, like the other endpoints' failures,
+// with the number masked in both; a gate that answers nothing for a
+// number is 503 too, with a message that says so.
+func TestComplianceEndpointsStoreDown(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	api := httpapi.New(cmpEngine{}, nil, []string{"c1"}, zap.New(core))
+	api.EnableCompliance(brokenCompliance{err: errors.New("redis: connection refused")}, "VN")
+
+	code, body := cmpRequest(t, api, "POST", "/api/v1/dnc", `{"numbers": ["+84912000001"]}`)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "add to the do-not-call list: redis: connection refused") {
+		t.Errorf("POST /api/v1/dnc with Redis down = %d %s; want 503 saying why", code, body)
+	}
+	if warns := logs.FilterLevelExact(zapcore.WarnLevel).All(); len(warns) != 1 || !strings.Contains(fmt.Sprint(warns[0].ContextMap()), "connection refused") {
+		t.Errorf("logged %+v; want one WARN with the error", logs.All())
+	}
+
+	code, body = cmpRequest(t, api, "GET", "/api/v1/dnc/0912000001", "")
+	if code != http.StatusServiceUnavailable || strings.Contains(body, "%!") || !strings.Contains(body, "read the do-not-call list") ||
+		strings.Contains(body, "912000001") {
+		t.Errorf("GET /api/v1/dnc/{number} with no answer from the gate = %d %s; want 503 saying so, number masked", code, body)
+	}
+	for _, e := range logs.All() {
+		if s := fmt.Sprint(e.Message, e.ContextMap()); strings.Contains(s, "912000001") {
+			t.Errorf("the log shows the number: %s", s)
+		}
 	}
 }

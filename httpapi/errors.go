@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/duecall/duecall/campaign"
+	"github.com/duecall/duecall/compliance"
 	"github.com/duecall/duecall/dialer"
 )
 
@@ -30,6 +34,29 @@ func unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
 		return
 	}
 	writeError(w, http.StatusNotFound, fmt.Errorf("%s: no such route (the routes are /healthz, /readyz and those under /api/v1/, listed in the httpapi package documentation)", where))
+}
+
+// failed answers a request whose call to the compliance gate, the alert
+// store or the reporter failed; what, unless "", says what the request was
+// doing and starts the message. 404: what the request names does not
+// exist; 400: the request is invalid; 504: the request's context ended;
+// else 503, logged (the errors name campaigns, debts and alerts by id and
+// mask numbers; the path, which may hold a number, is not logged).
+func (s *Server) failed(w http.ResponseWriter, what string, err error) {
+	if what != "" {
+		err = fmt.Errorf("%s: %w", what, err)
+	}
+	switch {
+	case errors.Is(err, campaign.ErrNotFound):
+		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, campaign.ErrInvalid), errors.Is(err, compliance.ErrSyntax):
+		writeError(w, http.StatusBadRequest, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusGatewayTimeout, err)
+	default:
+		s.log.Warn("request failed", zap.Error(err))
+		writeError(w, http.StatusServiceUnavailable, err)
+	}
 }
 
 // headerProbe records the status and headers a handler writes and drops

@@ -51,6 +51,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -238,8 +239,7 @@ func BuildStats(ctx context.Context, engine Engine, store campaign.Store, campai
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	ids := s.campaigns
 	if c := r.URL.Query().Get("campaign"); c != "" {
-		if !contains(s.campaigns, c) {
-			writeError(w, http.StatusNotFound, fmt.Errorf("campaign %q is not configured; configured campaigns: %v", c, s.campaigns))
+		if !s.configured(w, c) {
 			return
 		}
 		ids = []string{c}
@@ -351,8 +351,7 @@ func (s *Server) disposition(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) attempts(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !contains(s.campaigns, id) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("campaign %q is not configured", id))
+	if !s.configured(w, id) {
 		return
 	}
 	count := 100
@@ -457,6 +456,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // prefixes of duecall's errors.
 func writeError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, map[string]string{"error": withoutPrefixes(err.Error())})
+}
+
+// configured reports whether the campaign is one the API serves; when it
+// is not, it answers 404 naming those it serves.
+func (s *Server) configured(w http.ResponseWriter, campaignID string) bool {
+	if contains(s.campaigns, campaignID) {
+		return true
+	}
+	writeError(w, http.StatusNotFound, fmt.Errorf("campaign %q is not configured; configured campaigns: %s", campaignID, strings.Join(s.campaigns, ", ")))
+	return false
 }
 
 func contains(list []string, s string) bool {

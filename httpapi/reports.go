@@ -2,14 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"go.uber.org/zap"
 
-	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/report"
 )
 
@@ -40,8 +37,7 @@ type reportsAPI struct {
 
 func (h *reportsAPI) overdue(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !contains(h.s.campaigns, id) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("campaign %q is not configured; configured campaigns: %s", id, strings.Join(h.s.campaigns, ", ")))
+	if !h.s.configured(w, id) {
 		return
 	}
 	q := r.URL.Query()
@@ -64,17 +60,8 @@ func (h *reportsAPI) overdue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := h.r.Overdue(r.Context(), id, asOf)
-	switch {
-	case err == nil:
-	case errors.Is(err, campaign.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-		return
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusGatewayTimeout, err)
-		return
-	default:
-		h.s.log.Warn("overdue report failed", zap.String("campaign_id", id), zap.Error(err))
-		writeError(w, http.StatusServiceUnavailable, err)
+	if err != nil {
+		h.s.failed(w, "", err) // the error names the report and the campaign
 		return
 	}
 	// The report holds personal data: no cache keeps a copy.

@@ -127,3 +127,24 @@ func TestNoContactDispositionsAreDispositions(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCampaign: every route that names a campaign answers one the
+// API does not serve with 404, naming it and the campaigns it serves.
+func TestUnknownCampaign(t *testing.T) {
+	api := httpapi.New(cmpEngine{}, nil, []string{"c1", "c2"}, nil)
+	api.EnableReports(&fakeReports{})
+	api.EnableCompliance(brokenCompliance{}, "VN")
+	for _, tt := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/stats?campaign=nope", ""},
+		{"GET", "/api/v1/campaigns/nope/attempts", ""},
+		{"GET", "/api/v1/campaigns/nope/reports/overdue", ""},
+		{"POST", "/api/v1/campaigns/nope/debts/d1/status", `{"status": "paid"}`},
+		{"POST", "/api/v1/campaigns/nope/debts/d1/cease", `{"cease": true}`},
+		{"GET", "/api/v1/campaigns/nope/debts/d1/audit", ""},
+	} {
+		code, body := cmpRequest(t, api, tt.method, tt.path, tt.body)
+		if code != http.StatusNotFound || !strings.Contains(body, `campaign \"nope\" is not configured; configured campaigns: c1, c2`) {
+			t.Errorf("%s %s = %d %s; want 404 naming the campaign and the configured ones", tt.method, tt.path, code, body)
+		}
+	}
+}
