@@ -1,14 +1,12 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/config"
 	"github.com/duecall/duecall/internal/redistest"
+	"github.com/duecall/duecall/internal/syncbuf"
 	"github.com/duecall/duecall/redisstore"
 	"github.com/duecall/duecall/service"
 )
@@ -25,22 +24,7 @@ func TestMain(m *testing.M) { redistest.Main(m) }
 
 // logSink collects everything a service logs, as JSON lines, so a test can
 // scan it for phone numbers, names and passwords that must never appear.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *logSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+type logSink struct{ syncbuf.Buffer }
 
 // logger returns a debug-level JSON logger writing to the sink, built by
 // service.NewLogger like `duecall serve` builds its own.

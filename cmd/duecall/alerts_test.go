@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/duecall/duecall/alerts"
-	"github.com/duecall/duecall/config"
 	"github.com/duecall/duecall/internal/redistest"
 	"github.com/duecall/duecall/redisstore"
 )
@@ -19,23 +16,9 @@ import (
 // TestAlertsCommands lists and acknowledges supervisor alerts from the
 // command line.
 func TestAlertsCommands(t *testing.T) {
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, config.EnvPrefix) && !strings.HasPrefix(name, "DUECALL_TEST_") {
-			t.Setenv(name, "")
-		}
-	}
+	cleanEnv(t)
 	rs := redistest.New(t)
-	cfgPath := filepath.Join(t.TempDir(), "duecall.yaml")
-	yaml := fmt.Sprintf(`redis:
-  url: %s
-  key_prefix: %s
-campaigns:
-  - id: c1
-    dial_template: PJSIP/{number}@trunk
-`, rs.URL(), rs.Prefix())
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := campaignConfig(t, rs, rs.URL(), "")
 	store := redisstore.New(rs.Client(), redisstore.Options{Prefix: rs.Prefix()})
 	x, err := redisstore.NewAlerts(store, redisstore.AlertOptions{})
 	if err != nil {

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,16 +16,11 @@ import (
 	"github.com/duecall/duecall/service"
 )
 
-// runCLI runs the root command with args and returns its output.
+// runCLI runs the root command with args and returns its output; its
+// standard input holds a number, a comment and an empty line.
 func runCLI(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	root := newRootCmd()
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetIn(strings.NewReader("0912000003\n# comment\n\n"))
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
+	out, errOut, err := executeWithInput(context.Background(), "0912000003\n# comment\n\n", args...)
 	return out.String(), errOut.String(), err
 }
 
@@ -37,26 +28,12 @@ func runCLI(t *testing.T, args ...string) (string, string, error) {
 // a debtor's flag from the command line, and explains the debt with
 // `duecall audit`.
 func TestComplianceCommands(t *testing.T) {
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, config.EnvPrefix) && !strings.HasPrefix(name, "DUECALL_TEST_") {
-			t.Setenv(name, "")
-		}
-	}
+	cleanEnv(t)
 	rs := redistest.New(t)
-	cfgPath := filepath.Join(t.TempDir(), "duecall.yaml")
-	yaml := fmt.Sprintf(`redis:
-  url: %s
-  key_prefix: %s
-campaigns:
-  - id: c1
-    dial_template: PJSIP/{number}@trunk
-    compliance:
+	cfgPath := campaignConfig(t, rs, rs.URL(), `    compliance:
       preset: vn
       default_zone: America/New_York
-`, rs.URL(), rs.Prefix())
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	cfg, _, err := config.Load(config.LoadOptions{File: cfgPath, Env: []string{}})
 	if err != nil {
 		t.Fatal(err)

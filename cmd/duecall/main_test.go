@@ -12,44 +12,32 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/config"
 	"github.com/duecall/duecall/internal/redistest"
+	"github.com/duecall/duecall/internal/syncbuf"
 	"github.com/duecall/duecall/redisstore"
 )
 
 func TestMain(m *testing.M) { redistest.Main(m) }
 
-// syncBuffer is a bytes.Buffer safe for a command writing while the test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// execute runs the root command in-process with args and an empty
+// standard input.
+func execute(ctx context.Context, args ...string) (stdout, stderr *syncbuf.Buffer, err error) {
+	return executeWithInput(ctx, "", args...)
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// execute runs the root command in-process with args.
-func execute(ctx context.Context, args ...string) (stdout, stderr *syncBuffer, err error) {
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+// executeWithInput runs the root command in-process with args and stdin
+// as its standard input.
+func executeWithInput(ctx context.Context, stdin string, args ...string) (stdout, stderr *syncbuf.Buffer, err error) {
+	stdout, stderr = &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	root := newRootCmd()
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetIn(strings.NewReader(""))
+	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(args)
 	return stdout, stderr, root.ExecuteContext(ctx)
 }
@@ -365,12 +353,12 @@ func TestPBXSimImportServe(t *testing.T) {
 	ctx := context.Background()
 
 	simCtx, stopSim := context.WithCancel(ctx)
-	simOut := &syncBuffer{}
+	simOut := &syncbuf.Buffer{}
 	simDone := make(chan error, 1)
 	go func() {
 		root := newRootCmd()
 		root.SetOut(simOut)
-		root.SetErr(&syncBuffer{})
+		root.SetErr(&syncbuf.Buffer{})
 		root.SetArgs([]string{"pbxsim", "--listen", "127.0.0.1:0", "--time-scale", "0.05", "--password", password, "--app", "duecall-cmd"})
 		simDone <- root.ExecuteContext(simCtx)
 	}()
@@ -423,11 +411,11 @@ agents:
 	}
 
 	serveCtx, stopServe := context.WithCancel(ctx)
-	serveErr := &syncBuffer{}
+	serveErr := &syncbuf.Buffer{}
 	serveDone := make(chan error, 1)
 	go func() {
 		root := newRootCmd()
-		root.SetOut(&syncBuffer{})
+		root.SetOut(&syncbuf.Buffer{})
 		root.SetErr(serveErr)
 		root.SetArgs([]string{"serve", "--config", cfg})
 		serveDone <- root.ExecuteContext(serveCtx)

@@ -23,7 +23,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -41,6 +40,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/duecall/duecall/internal/syncbuf"
 )
 
 // Environment variables read by the package.
@@ -385,7 +386,7 @@ type process struct {
 	cmd    *exec.Cmd
 	dir    string
 	port   int
-	out    *syncBuffer
+	out    *syncbuf.Buffer // the first 64 KiB of its output
 	exited chan struct{}
 	once   sync.Once
 }
@@ -449,7 +450,7 @@ func tryStart(bin, dir string, port int, lead, extra []string) (*process, error)
 		cmd:    exec.Command(bin, args...),
 		dir:    dir,
 		port:   port,
-		out:    &syncBuffer{},
+		out:    &syncbuf.Buffer{Limit: 64 << 10},
 		exited: make(chan struct{}),
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -510,29 +511,4 @@ func freePort(bus bool) (int, error) {
 		return port, nil
 	}
 	return 0, errors.New("find a free port pair for a cluster node: none found")
-}
-
-// syncBuffer collects a process's output (bounded to the first 64 KiB).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := 64<<10 - b.buf.Len(); room > 0 {
-		if len(p) > room {
-			b.buf.Write(p[:room])
-		} else {
-			b.buf.Write(p)
-		}
-	}
-	return len(p), nil
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
