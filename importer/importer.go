@@ -236,7 +236,6 @@ type importer struct {
 	store  campaign.Store
 	log    *zap.Logger
 	layout layout
-	zones  zoneCache
 	clocks clocks
 	sum    Summary
 	ok     int // valid rows so far, including the pending batch
@@ -313,7 +312,6 @@ func newImporter(store campaign.Store, opts Options) (*importer, error) {
 		opts:       opts,
 		store:      store,
 		log:        log.With(zap.String("campaign_id", opts.CampaignID)),
-		zones:      zoneCache{},
 		clocks:     newClocks(now()),
 		batchIndex: make(map[string]int, min(opts.BatchSize, maxPrealloc)),
 		seed:       maphash.MakeSeed(),

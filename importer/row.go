@@ -23,7 +23,7 @@ func (im *importer) parse(line int, rec []string) (campaign.Debt, []RowError) {
 		return ""
 	}
 	bad := func(c column, value, reason string) {
-		errs = append(errs, RowError{Line: line, Column: columnNames[c], Value: shownValue(c, value), Reason: reason})
+		errs = append(errs, RowError{Line: line, Column: columnNames[c], Value: shownValue(c, value, im.opts.DefaultRegion), Reason: reason})
 	}
 
 	d := campaign.Debt{CampaignID: im.opts.CampaignID}
@@ -75,7 +75,7 @@ func (im *importer) parse(line int, rec []string) (campaign.Debt, []RowError) {
 		bad(colDueDate, field(colDueDate), reason)
 	}
 	d.Timezone = field(colTimezone)
-	if reason = im.zones.check(d.Timezone); reason != "" {
+	if reason = im.clocks.check(d.Timezone); reason != "" {
 		bad(colTimezone, d.Timezone, reason)
 	}
 	if d.Priority, reason = parsePriority(field(colPriority)); reason != "" {
@@ -118,10 +118,11 @@ func contains(list []string, s string) bool {
 
 // shownValue is a refused value as RowError shows it: phone numbers and
 // names masked, free text left out, everything cut to maxValueRunes and
-// made valid UTF-8. A value with as many digits as a phone number is
-// masked in any column: a number pasted into the wrong column is still a
-// debtor's number.
-func shownValue(c column, v string) string {
+// made valid UTF-8. A value that is a valid phone number (see
+// looksLikePhone; region is the campaign's default region) is masked in
+// any column: a number pasted into the wrong column is still a debtor's
+// number.
+func shownValue(c column, v, region string) string {
 	if v == "" {
 		return ""
 	}
@@ -134,7 +135,7 @@ func shownValue(c column, v string) string {
 	case colNotes:
 		return ""
 	}
-	if looksLikePhone(v) {
+	if looksLikePhone(v, region) {
 		return phone.Mask(cut(v))
 	}
 	return cut(v)
@@ -147,12 +148,18 @@ func cut(v string) string {
 	return string([]rune(v)[:maxValueRunes]) + "…"
 }
 
-// looksLikePhone reports whether v is a valid phone number of Vietnam or,
-// written with its country code, of anywhere.
-func looksLikePhone(v string) bool {
+// looksLikePhone reports whether v is a valid phone number of Vietnam, of
+// region (the campaign's default region; may be "") or, written with its
+// country code, of anywhere. Normalize reads a number written with its
+// country code the same whatever the default region, so the call for VN
+// covers those.
+func looksLikePhone(v, region string) bool {
 	if _, err := phone.Normalize(v, "VN"); err == nil {
 		return true
 	}
-	_, err := phone.Normalize(v, "")
+	if region == "" || strings.EqualFold(strings.TrimSpace(region), "VN") {
+		return false
+	}
+	_, err := phone.Normalize(v, region)
 	return err == nil
 }

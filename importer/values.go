@@ -131,35 +131,16 @@ func parsePriority(s string) (int, string) {
 	return p, ""
 }
 
-// zoneCache remembers which time zone names load, so that a million rows
-// with "Asia/Ho_Chi_Minh" read the zone database once. It stops growing at
-// maxZoneCacheLen names.
-type zoneCache map[string]bool
-
-// check returns the reason a time zone name is refused, or "".
-func (c zoneCache) check(s string) string {
-	if s == "" {
-		return ""
-	}
-	ok, cached := c[s]
-	if !cached {
-		ok = validZone(s)
-		if len(c) < maxZoneCacheLen {
-			c[s] = ok
-		}
-	}
-	if !ok {
-		return "not an IANA time zone name like Asia/Ho_Chi_Minh"
-	}
-	return ""
-}
-
-func validZone(s string) bool {
+// loadZone returns the IANA time zone named s, nil when it is not one.
+func loadZone(s string) *time.Location {
 	// "Local" is the server's zone, not the debtor's; LoadLocation also
 	// accepts "" as UTC, which is handled by the caller.
 	if s == "Local" || !utf8.ValidString(s) || len(s) > 64 {
-		return false
+		return nil
 	}
-	_, err := time.LoadLocation(s)
-	return err == nil
+	loc, err := time.LoadLocation(s)
+	if err != nil {
+		return nil
+	}
+	return loc
 }

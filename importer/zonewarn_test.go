@@ -257,12 +257,41 @@ warnings:   3 rows imported as written; check them
 // column is masked in the row error like one in a phone column.
 func TestPhoneInWrongColumnMasked(t *testing.T) {
 	for _, c := range []column{colDueDate, colAmount, colCurrency, colPriority, colTimezone} {
-		got := shownValue(c, "0912345678")
+		got := shownValue(c, "0912345678", "VN")
 		if strings.Contains(got, "12345678") || got == "" {
 			t.Errorf("column %s shows %q for a phone number", columnNames[c], got)
 		}
 	}
-	if got := shownValue(colDueDate, "2026-13-01"); got != "2026-13-01" {
+	if got := shownValue(colDueDate, "2026-13-01", "VN"); got != "2026-13-01" {
 		t.Errorf("a bad date is shown as %q", got)
+	}
+}
+
+// TestPhoneInWrongColumnMaskedInCampaignRegion: the campaign's own
+// numbers, written nationally, are masked in any column too, not only
+// Vietnamese ones; numbers written with their country code are masked
+// whatever the region.
+func TestPhoneInWrongColumnMaskedInCampaignRegion(t *testing.T) {
+	for _, tt := range []struct {
+		region, number, digits string
+	}{
+		{"US", "2025550123", "5550123"}, // a US number, national form
+		{"US", "(202) 555-0123", "555-0123"},
+		{"GB", "07911 123456", "123456"}, // a UK mobile, national form
+		{"VN", "+1 202 555 0123", "555 0123"},
+		{"VN", "0044 7911 123456", "123456"},
+		{"", "+84 912 345 678", "345 678"},
+		{"US", "0912345678", "12345678"}, // Vietnamese, as before
+	} {
+		opts := testOptions()
+		opts.DefaultRegion = tt.region
+		res := importString(t, nil, "debt_id,debtor_name,phone,amount,currency,due_date\n"+
+			"d1,An,+84912345678,100,VND,\""+tt.number+"\"\n", opts)
+		if len(res.errors) != 1 || res.errors[0].Column != "due_date" {
+			t.Fatalf("region %q, due_date %q: errors %v; want one of column due_date", tt.region, tt.number, res.errors)
+		}
+		if got := res.errors[0].Value; strings.Contains(got, tt.digits) || got == "" {
+			t.Errorf("region %q: due_date %q is shown as %q; want it masked", tt.region, tt.number, got)
+		}
 	}
 }
