@@ -164,7 +164,11 @@ func TestWebhookGivesUp(t *testing.T) {
 	t.Run("5xx for longer than retry_for", func(t *testing.T) {
 		h := newHook(t, http.StatusBadGateway)
 		logs := &logBuffer{}
-		w := newWebhook(t, h.secretURL(), logs, func(o *alerts.WebhookOptions) { o.RetryFor = 50 * time.Millisecond })
+		// RetryFor leaves room for a retry however slow the first try on
+		// a busy machine (with 50ms, the first try could use it up).
+		w := newWebhook(t, h.secretURL(), logs, func(o *alerts.WebhookOptions) {
+			o.RetryFor, o.MaxBackoff = time.Second, 100*time.Millisecond
+		})
 		w.Notify(testAlert)
 		h.wait(t)
 		h.wait(t) // retried at least once
