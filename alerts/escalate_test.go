@@ -1,7 +1,6 @@
 package alerts_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/duecall/duecall/campaign"
 	"github.com/duecall/duecall/compliance"
 	"github.com/duecall/duecall/internal/redistest"
+	"github.com/duecall/duecall/internal/syncbuf"
 	"github.com/duecall/duecall/phone"
 	"github.com/duecall/duecall/redisstore"
 )
@@ -29,24 +29,9 @@ func ctxT(t *testing.T) context.Context {
 }
 
 // logBuffer is a JSON log at debug level, safe for concurrent writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer struct{ syncbuf.Buffer }
 
 func (b *logBuffer) Sync() error { return nil }
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func (b *logBuffer) logger() *zap.Logger {
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
